@@ -1,0 +1,320 @@
+"""`Parameter` and `Module`: parameters, buffers and submodules registered in order.
+
+Registration order fixes `parameters()` order and `state_dict()` key order (a module's own
+parameters, then its buffers, then each child, recursively), exactly as PyTorch's, so a
+torch `state_dict` converted to NumPy loads as is, and back.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from groundup.tensor import Tensor
+
+
+class Parameter(Tensor):
+    """A tensor that a `Module` registers as learnable (requires_grad=True by default)."""
+
+    __slots__ = ()
+
+    def __init__(self, data: Any = None, requires_grad: bool = True):
+        super().__init__(
+            np.empty(0, np.float32) if data is None else data, requires_grad=requires_grad
+        )
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class IncompatibleKeys(NamedTuple):
+    missing_keys: list[str]
+    unexpected_keys: list[str]
+
+
+class RemovableHandle:
+    def __init__(self, hooks: dict[int, Callable[..., Any]], key: int):
+        self._hooks, self._key = hooks, key
+
+    def remove(self) -> None:
+        self._hooks.pop(self._key, None)
+
+
+class Module:
+    """Base class of every layer and model; subclasses define `forward`."""
+
+    training: bool
+    _parameters: OrderedDict[str, Parameter | None]
+    _buffers: OrderedDict[str, Tensor | None]
+    _non_persistent: set[str]
+    _modules: OrderedDict[str, Any]
+    _forward_hooks: OrderedDict[int, Callable[..., Any]]
+    _next_hook_id = 0
+
+    def __init__(self) -> None:
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = OrderedDict()
+        d["_buffers"] = OrderedDict()
+        d["_non_persistent"] = set()
+        d["_modules"] = OrderedDict()
+        d["_forward_hooks"] = OrderedDict()
+
+    # ------------------------------------------------------------ registration
+    def __setattr__(self, name: str, value: Any) -> None:
+        d = self.__dict__
+        if "_parameters" not in d:
+            raise AttributeError(
+                f"cannot assign {name!r} before Module.__init__() is called "
+                f"(call super().__init__() first in {type(self).__name__}.__init__)"
+            )
+        if isinstance(value, Parameter):
+            self._unregister(name)
+            d["_parameters"][name] = value
+        elif isinstance(value, Module):
+            self._unregister(name)
+            d["_modules"][name] = value
+        else:
+            for registry, allowed in (
+                ("_parameters", "a Parameter or None"),
+                ("_buffers", "a Tensor or None"),
+                ("_modules", "a Module or None"),
+            ):
+                if name in d[registry]:
+                    ok = value is None or (registry == "_buffers" and isinstance(value, Tensor))
+                    if not ok:
+                        raise TypeError(
+                            f"cannot assign {type(value).__name__} to {name!r} "
+                            f"of {type(self).__name__} ({allowed} is expected)"
+                        )
+                    d[registry][name] = value
+        object.__setattr__(self, name, value)
+
+    def _unregister(self, name: str) -> None:
+        for registry in ("_parameters", "_buffers", "_modules"):
+            self.__dict__[registry].pop(name, None)
+
+    def __delattr__(self, name: str) -> None:
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is None:
+            self._parameters[name] = None
+            object.__setattr__(self, name, None)
+        else:
+            setattr(self, name, param)
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """State that is saved and moved with the module but not learned (running stats)."""
+        self._buffers[name] = tensor
+        if not persistent:
+            self._non_persistent.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
+
+    # --------------------------------------------------------------- traversal
+    def named_modules(
+        self, prefix: str = "", memo: set[int] | None = None
+    ) -> Iterator[tuple[str, Module]]:
+        memo = set() if memo is None else memo
+        if id(self) in memo:
+            return
+        memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for name, child in self._modules.items():
+            if child is not None:
+                yield name, child
+
+    def children(self) -> Iterator[Module]:
+        for _, child in self.named_children():
+            yield child
+
+    def _named_members(
+        self, registry: str, prefix: str, recurse: bool
+    ) -> Iterator[tuple[str, Tensor]]:
+        seen: set[int] = set()  # a tied weight is listed once, under its first name
+        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        for module_prefix, module in modules:
+            for name, t in getattr(module, registry).items():
+                if t is None or id(t) in seen:
+                    continue
+                seen.add(id(t))
+                yield (f"{module_prefix}.{name}" if module_prefix else name), t
+
+    def named_parameters(
+        self, prefix: str = "", recurse: bool = True
+    ) -> Iterator[tuple[str, Parameter]]:
+        yield from self._named_members("_parameters", prefix, recurse)  # type: ignore[misc]
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def get_submodule(self, target: str) -> Module:
+        module = self
+        for part in target.split(".") if target else []:
+            if part not in module._modules:
+                raise AttributeError(f"{type(module).__name__} has no submodule {part!r}")
+            module = module._modules[part]
+        return module
+
+    # ------------------------------------------------------------------- modes
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none:
+                p.grad = None
+            elif p.grad is not None:
+                p.grad.data[...] = 0
+
+    def apply(self, fn: Callable[[Module], None]) -> Module:
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def to(self, dtype: Any) -> Module:
+        """Cast floating-point parameters, gradients and buffers in place."""
+        dtype = np.dtype(dtype)
+        for t in [*self.parameters(), *self.buffers()]:
+            if t.data.dtype.kind == "f":
+                t.data = t.data.astype(dtype)
+                if t.grad is not None:
+                    t.grad.data = t.grad.data.astype(dtype)
+        return self
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    # ------------------------------------------------------------------- state
+    def state_dict(self) -> OrderedDict[str, np.ndarray]:
+        """Copies of every parameter and persistent buffer, keyed as torch keys them."""
+        out: OrderedDict[str, np.ndarray] = OrderedDict()
+        for prefix, module in self.named_modules():
+            dot = f"{prefix}." if prefix else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    out[dot + name] = p.data.copy()
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    out[dot + name] = b.data.copy()
+        return out
+
+    def _state_tensors(self) -> OrderedDict[str, Tensor]:
+        out: OrderedDict[str, Tensor] = OrderedDict()
+        for prefix, module in self.named_modules():
+            dot = f"{prefix}." if prefix else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    out[dot + name] = p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent:
+                    out[dot + name] = b
+        return out
+
+    def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
+        """Copy arrays into the parameters and buffers. Every key and shape is checked
+        before anything is written, so a failed load leaves the module unchanged."""
+        own = self._state_tensors()
+        arrays = {
+            k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items()
+        }
+        missing = [k for k in own if k not in arrays]
+        unexpected = [k for k in arrays if k not in own]
+        problems = [
+            f"size mismatch for {k}: copying a param with shape {arrays[k].shape} from "
+            f"checkpoint, the shape in current model is {own[k].shape}"
+            for k in own
+            if k in arrays and arrays[k].shape != own[k].shape
+        ]
+        if strict:
+            problems += [f"missing key {k!r} (shape {own[k].shape})" for k in missing]
+            problems += [f"unexpected key {k!r} (shape {arrays[k].shape})" for k in unexpected]
+        if problems:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n  "
+                + "\n  ".join(problems)
+            )
+        for k, t in own.items():
+            if k in arrays:
+                t.data = arrays[k].astype(t.data.dtype, copy=True)
+        return IncompatibleKeys(missing, unexpected)
+
+    # -------------------------------------------------------------------- call
+    def forward(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} must implement forward (abstract)")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        out = self.forward(*args, **kwargs)
+        for hook in list(self._forward_hooks.values()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def register_forward_hook(
+        self, hook: Callable[[Module, tuple[Any, ...], Any], Any]
+    ) -> RemovableHandle:
+        """`hook(module, inputs, output)` runs after every forward (e.g. to record
+        activations); returning a value replaces the output. `.remove()` detaches it."""
+        Module._next_hook_id += 1
+        self._forward_hooks[Module._next_hook_id] = hook
+        return RemovableHandle(self._forward_hooks, Module._next_hook_id)
+
+    # -------------------------------------------------------------------- repr
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = [
+            f"({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self._modules.items()
+        ]
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self) -> list[str]:
+        return sorted(set(super().__dir__()))

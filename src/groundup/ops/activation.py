@@ -1,0 +1,136 @@
+"""Activations: relu, leaky_relu, sigmoid, tanh, gelu, softmax, log_softmax."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy import special
+
+from groundup.function import Function
+from groundup.tensor import Tensor
+
+
+class ReLU(Function):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.out = np.maximum(x, 0)
+        return self.out
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad * (self.out > 0)  # zero gradient at x = 0, as torch
+
+
+class LeakyReLU(Function):
+    def forward(self, x: np.ndarray, slope: float) -> np.ndarray:
+        self.positive, self.slope = x > 0, slope
+        return np.where(self.positive, x, x * slope)
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, None]:
+        return np.where(self.positive, grad, grad * self.slope), None
+
+
+class Sigmoid(Function):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.out = special.expit(x)  # 1 / (1 + e^-x) without overflow warnings
+        return self.out
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad * self.out * (1 - self.out)  # s'(x) = s(x) (1 - s(x))
+
+
+class Tanh(Function):
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        self.out = np.tanh(x)
+        return self.out
+
+    def backward(self, grad: np.ndarray) -> np.ndarray:
+        return grad * (1 - self.out * self.out)
+
+
+_SQRT_2_OVER_PI = math.sqrt(2 / math.pi)
+
+
+class GELU(Function):
+    """GELU(x) = x Phi(x) (exact, with erf) or its tanh approximation (Hendrycks & Gimpel)."""
+
+    def forward(self, x: np.ndarray, approximate: str) -> np.ndarray:
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            self.t = np.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x**3))
+            return 0.5 * x * (1 + self.t)
+        self.cdf = 0.5 * (1 + special.erf(x / math.sqrt(2)))
+        return x * self.cdf
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, None]:
+        x = self.x
+        if self.approximate == "tanh":
+            dt = (1 - self.t**2) * _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x**2)
+            return grad * (0.5 * (1 + self.t) + 0.5 * x * dt), None
+        pdf = np.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)
+        return grad * (self.cdf + x * pdf), None  # d/dx x Phi(x) = Phi(x) + x phi(x)
+
+
+class Softmax(Function):
+    def forward(self, x: np.ndarray, dim: int) -> np.ndarray:
+        self.dim = dim
+        e = np.exp(x - x.max(axis=dim, keepdims=True))
+        self.out = e / e.sum(axis=dim, keepdims=True)
+        return self.out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, None]:
+        # Jacobian-vector product: s * (g - <g, s>)
+        s = self.out
+        return s * (grad - (grad * s).sum(axis=self.dim, keepdims=True)), None
+
+
+class LogSoftmax(Function):
+    def forward(self, x: np.ndarray, dim: int) -> np.ndarray:
+        self.dim = dim
+        shifted = x - x.max(axis=dim, keepdims=True)
+        self.out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        return self.out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, None]:
+        # d log_softmax: g - softmax * sum(g)
+        return grad - np.exp(self.out) * grad.sum(axis=self.dim, keepdims=True), None
+
+
+def _float_input(name: str, x: Tensor) -> None:
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}")
+
+
+def relu(x: Tensor) -> Tensor:
+    return ReLU.apply(x)
+
+
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    return LeakyReLU.apply(x, negative_slope)
+
+
+def sigmoid(x: Tensor) -> Tensor:
+    _float_input("sigmoid", x)
+    return Sigmoid.apply(x)
+
+
+def tanh(x: Tensor) -> Tensor:
+    _float_input("tanh", x)
+    return Tanh.apply(x)
+
+
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    _float_input("gelu", x)
+    return GELU.apply(x, approximate)
+
+
+def softmax(x: Tensor, dim: int) -> Tensor:
+    _float_input("softmax", x)
+    return Softmax.apply(x, dim)
+
+
+def log_softmax(x: Tensor, dim: int) -> Tensor:
+    _float_input("log_softmax", x)
+    return LogSoftmax.apply(x, dim)

@@ -1,0 +1,36 @@
+"""Dropout, inverted: scale kept units by 1/(1-p) in training so evaluation is the identity."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from groundup.function import Function
+from groundup.random import default_generator
+from groundup.tensor import Tensor
+
+
+class Dropout(Function):
+    def forward(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        self.mask = mask
+        return x * mask
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, None]:
+        return grad * self.mask, None
+
+
+def dropout_mask(shape: tuple[int, ...], p: float, dtype: np.dtype) -> np.ndarray:
+    """Each entry is 0 with probability p, else 1/(1-p), so E[mask] = 1."""
+    if p == 1:
+        return np.zeros(shape, dtype=dtype)
+    keep = default_generator().random(shape, dtype=np.float32) >= p
+    return keep.astype(dtype) * np.asarray(1 / (1 - p), dtype=dtype)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return x
+    return Dropout.apply(x, dropout_mask(x.shape, p, x.dtype))

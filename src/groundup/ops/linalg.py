@@ -1,0 +1,99 @@
+"""Matrix products: `matmul` (batched, broadcast, 1-D cases) and the fused `linear`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from groundup.function import Function
+from groundup.tensor import Tensor
+
+
+class MatMul(Function):
+    """C = A @ B;  dA = dC @ B^T,  dB = A^T @ dC (batch dims are summed by the engine)."""
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        self.a, self.b = a, b
+        return np.matmul(a, b)
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, Any]:
+        a, b = self.a, self.b
+        # Treat a vector as a matrix with one row (a) or one column (b), as matmul does.
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        da = db = None
+        if self.parents[0] is not None:
+            da = np.matmul(g, np.swapaxes(b2, -1, -2))
+            if a.ndim == 1:
+                da = da.squeeze(-2)
+        if self.parents[1] is not None:
+            db = np.matmul(np.swapaxes(a2, -1, -2), g)
+            if b.ndim == 1:
+                db = db.squeeze(-1)
+        return da, db
+
+
+class Linear(Function):
+    """y = x W^T + b for x of shape (..., in), W (out, in), b (out,).
+
+    dx = dy W;  dW = dy^T x over all leading dims (one GEMM);  db = sum of dy over them.
+    """
+
+    def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
+        self.x, self.weight = x, weight
+        out = x @ weight.T
+        if bias is not None:
+            out += bias
+        return out
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, Any, Any]:
+        dx = grad @ self.weight if self.parents[0] is not None else None
+        g2 = grad.reshape(-1, grad.shape[-1])  # (N, out), N = product of leading dims
+        dw = g2.T @ self.x.reshape(-1, self.x.shape[-1]) if self.parents[1] is not None else None
+        db = g2.sum(axis=0) if len(self.parents) > 2 and self.parents[2] is not None else None
+        return dx, dw, db
+
+
+def matmul(a: Any, b: Any) -> Tensor:
+    a = a if isinstance(a, Tensor) else Tensor(a)
+    b = b if isinstance(b, Tensor) else Tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise RuntimeError(
+            f"matmul: both arguments need at least 1 dimension, got {a.shape} and {b.shape}"
+        )
+    k_a = a.shape[-1]
+    k_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
+    if k_a != k_b:
+        raise RuntimeError(
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+            f"(a's last dim {k_a} must equal b's {'first' if b.ndim == 1 else 'second-to-last'} "
+            f"dim {k_b})"
+        )
+    if a.dtype != b.dtype:
+        raise TypeError(f"matmul: dtypes differ ({a.dtype} and {b.dtype}); cast one first")
+    return MatMul.apply(a, b)
+
+
+mm = matmul
+bmm = matmul
+
+
+def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weight.T + bias, fused: one GEMM per gradient in backward."""
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise RuntimeError(
+            f"Linear({weight.shape[1]}->{weight.shape[0]}) got input of shape {x.shape}: "
+            f"last dimension must be {weight.shape[1]}"
+        )
+    if x.dtype != weight.dtype:
+        raise TypeError(
+            f"Linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}; "
+            f"cast the input (x.to({weight.dtype})) or the model (.to(dtype))"
+        )
+    return Linear.apply(x, weight, bias)

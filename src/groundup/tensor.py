@@ -1,0 +1,417 @@
+"""`Tensor`, `tensor()`, `no_grad()` and the backward traversal.
+
+A tensor is a NumPy array (`.data`) plus, when it was computed from tensors that need
+gradients, a link `_ctx` to the `Function` that produced it. `backward()` walks those
+links once, in reverse topological order, without recursion.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import weakref
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+DTypeLike = Any
+
+_grad_enabled = True
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside `no_grad()`."""
+    return _grad_enabled
+
+
+@contextlib.contextmanager
+def _grad_mode(enabled: bool) -> Iterator[None]:
+    global _grad_enabled
+    previous, _grad_enabled = _grad_enabled, enabled
+    try:
+        yield
+    finally:
+        _grad_enabled = previous
+
+
+def no_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager: ops inside record no graph (evaluation, optimizer updates)."""
+    return _grad_mode(False)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Context manager: turn graph recording back on inside a `no_grad()` block."""
+    return _grad_mode(True)
+
+
+def _is_float(dtype: np.dtype) -> bool:
+    return np.issubdtype(dtype, np.floating)
+
+
+def _as_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
+    """torch.tensor's dtype rules: Python floats -> float32, ints -> int64, bools -> bool;
+    a NumPy array keeps its dtype (float64 stays float64)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if dtype is not None:
+        return np.array(data, dtype=np.dtype(dtype))
+    if isinstance(data, (np.ndarray, np.generic)):
+        return np.array(data)
+    arr = np.array(data)
+    if arr.dtype == np.float64:
+        return arr.astype(np.float32)
+    if arr.dtype.kind in "iu":
+        return arr.astype(np.int64)
+    if arr.dtype == object:
+        raise TypeError(f"tensor(): cannot build a tensor from {type(data).__name__} data")
+    return arr
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it."""
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor.__radd__.
+    __array_ufunc__ = None
+
+    def __init__(self, data: Any, dtype: DTypeLike = None, requires_grad: bool = False):
+        self.data: np.ndarray = _as_array(data, dtype)
+        self.grad: Tensor | None = None
+        self._ctx: Any = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _make(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
+        """Wrap an op's output array without copying it."""
+        t = cls.__new__(cls)
+        t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        t.grad = None
+        t._ctx = None
+        t.requires_grad = requires_grad
+        return t
+
+    # ----------------------------------------------------------------- basics
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Any:
+        return self._ctx
+
+    @property
+    def T(self) -> Tensor:
+        return self.permute(*reversed(range(self.ndim)))
+
+    def size(self, dim: int | None = None) -> Any:
+        return self.data.shape if dim is None else self.data.shape[dim]
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def numel(self) -> int:
+        return int(self.data.size)
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def numpy(self) -> np.ndarray:
+        """The underlying array (shared, not copied), like torch's `.numpy()`."""
+        return self.data
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(
+                f"item(): only one-element tensors can be converted, got shape {self.shape}"
+            )
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def detach(self) -> Tensor:
+        """Same data, cut from the graph."""
+        return Tensor._make(self.data, False)
+
+    def clone(self) -> Tensor:
+        from groundup.ops.elementwise import clone
+
+        return clone(self)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and not _is_float(self.data.dtype):
+            raise RuntimeError(
+                f"only floating-point tensors can require gradients, got dtype {self.dtype}"
+            )
+        self.requires_grad = requires_grad
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep `.grad` for this non-leaf tensor after backward (to inspect gradient flow)."""
+        if self._ctx is not None:
+            self._ctx.retained = weakref.ref(self)
+
+    def zero_(self) -> Tensor:
+        self.data[...] = 0
+        return self
+
+    def to(self, dtype: DTypeLike) -> Tensor:
+        from groundup.ops.elementwise import cast
+
+        return cast(self, np.dtype(dtype))
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        extras = []
+        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn={self._ctx!r}")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+
+    def __bool__(self) -> builtins.bool:
+        return builtins.bool(self.data)
+
+    def __float__(self) -> builtins.float:
+        return builtins.float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # --------------------------------------------------------------- backward
+    def backward(self, gradient: Any = None, retain_graph: builtins.bool = False) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad`.
+
+        `gradient` is d(loss)/d(self); it may be omitted only for a one-element tensor.
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this tensor does not require grad and has no grad_fn; "
+                "did you create the inputs with requires_grad=True?"
+            )
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward(): grad can be implicitly created only for scalar outputs, "
+                    f"got shape {self.shape}; pass gradient= of that shape"
+                )
+            seed = np.ones_like(self.data)
+        else:
+            seed = _as_array(gradient, self.dtype)
+            if seed.shape != self.shape:
+                raise RuntimeError(
+                    f"backward(): gradient has shape {seed.shape}, expected {self.shape}"
+                )
+        _run_backward(self, seed, retain_graph)
+
+    # -------------------------------------------------------------- operators
+    def __add__(self, other: Any) -> Tensor:
+        return _ops.add(self, other)
+
+    def __radd__(self, other: Any) -> Tensor:
+        return _ops.add(other, self)
+
+    def __sub__(self, other: Any) -> Tensor:
+        return _ops.sub(self, other)
+
+    def __rsub__(self, other: Any) -> Tensor:
+        return _ops.sub(other, self)
+
+    def __mul__(self, other: Any) -> Tensor:
+        return _ops.mul(self, other)
+
+    def __rmul__(self, other: Any) -> Tensor:
+        return _ops.mul(other, self)
+
+    def __truediv__(self, other: Any) -> Tensor:
+        return _ops.div(self, other)
+
+    def __rtruediv__(self, other: Any) -> Tensor:
+        return _ops.div(other, self)
+
+    def __pow__(self, other: Any) -> Tensor:
+        return _ops.pow(self, other)
+
+    def __rpow__(self, other: Any) -> Tensor:
+        return _ops.pow(other, self)
+
+    def __matmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Tensor:
+        return _ops.matmul(other, self)
+
+    def __neg__(self) -> Tensor:
+        return _ops.neg(self)
+
+    def __pos__(self) -> Tensor:
+        return self
+
+    def __abs__(self) -> Tensor:
+        return _ops.abs(self)
+
+    def __getitem__(self, index: Any) -> Tensor:
+        return _ops.getitem(self, index)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                "in-place assignment to a tensor that requires grad; wrap it in no_grad()"
+            )
+        index = index.data if isinstance(index, Tensor) else index
+        self.data[index] = value.data if isinstance(value, Tensor) else value
+
+    # comparisons give bool tensors and are not differentiable
+    def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.equal, self, other)
+
+    def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(np.not_equal, self, other)
+
+    def __lt__(self, other: Any) -> Tensor:
+        return _compare(np.less, self, other)
+
+    def __le__(self, other: Any) -> Tensor:
+        return _compare(np.less_equal, self, other)
+
+    def __gt__(self, other: Any) -> Tensor:
+        return _compare(np.greater, self, other)
+
+    def __ge__(self, other: Any) -> Tensor:
+        return _compare(np.greater_equal, self, other)
+
+    def __invert__(self) -> Tensor:
+        if self.dtype != np.bool_:
+            raise TypeError(f"~ is defined for bool tensors, got {self.dtype}")
+        return Tensor._make(~self.data, False)
+
+    def __and__(self, other: Any) -> Tensor:
+        return _compare(np.logical_and, self, other)
+
+    def __or__(self, other: Any) -> Tensor:
+        return _compare(np.logical_or, self, other)
+
+    # ------------------------------------------------------------ op methods
+    def __getattr__(self, name: str) -> Any:
+        # t.exp(), t.sum(dim=1), t.view(2, 3), ...: every public op is also a method.
+        op = _ops.TENSOR_METHODS.get(name)
+        if op is None:
+            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+        return lambda *args, **kwargs: op(self, *args, **kwargs)
+
+
+def _compare(ufunc: Any, a: Tensor, b: Any) -> Tensor:
+    other = b.data if isinstance(b, Tensor) else b
+    return Tensor._make(np.asarray(ufunc(a.data, other)), False)
+
+
+def tensor(data: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
+    """Build a tensor that owns a copy of `data` (float lists become float32)."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad)
+
+
+def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
+    if leaf.grad is None:
+        leaf.grad = Tensor._make(np.array(grad, dtype=leaf.dtype, copy=True), False)
+    else:
+        leaf.grad.data += grad
+
+
+def _topological_order(root: Any) -> list[Any]:
+    """Functions reachable from `root`, each once, inputs before the ops that use them."""
+    order: list[Any] = []
+    seen: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        fn, children_done = stack.pop()
+        if children_done:
+            order.append(fn)
+            continue
+        if id(fn) in seen:
+            continue
+        seen.add(id(fn))
+        stack.append((fn, True))
+        for parent in fn.parents:
+            if parent is not None and parent._ctx is not None and id(parent._ctx) not in seen:
+                stack.append((parent._ctx, False))
+    return order
+
+
+def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
+    from groundup.function import sum_to_shape
+
+    if root._ctx is None:
+        _accumulate_leaf(root, seed)
+        return
+    grads: dict[int, np.ndarray] = {id(root._ctx): seed}
+    for fn in reversed(_topological_order(root._ctx)):
+        if fn.released:
+            raise RuntimeError(
+                "backward(): trying to backward through the graph a second time; its saved "
+                "arrays were freed. Pass retain_graph=True to the first backward()."
+            )
+        grad = grads.pop(id(fn), None)
+        if grad is not None:
+            retained = getattr(fn, "retained", None)
+            if retained is not None and retained() is not None:
+                _accumulate_leaf(retained(), grad)
+            input_grads = fn.backward(grad)
+            if not isinstance(input_grads, tuple):
+                input_grads = (input_grads,)
+            for parent, g in zip(fn.parents, input_grads, strict=False):
+                if parent is None or g is None:
+                    continue
+                g = sum_to_shape(g, parent.data.shape)
+                if g.dtype != parent.data.dtype:
+                    g = g.astype(parent.data.dtype)
+                if parent._ctx is None:
+                    _accumulate_leaf(parent, g)
+                else:
+                    key = id(parent._ctx)
+                    grads[key] = grads[key] + g if key in grads else g
+        if not retain_graph:
+            fn.release()
+
+
+def _sequence_of_ints(shape: Sequence[Any]) -> tuple[int, ...]:
+    """Accept f(2, 3) and f((2, 3)) alike, as torch does."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(int(s) for s in shape[0])
+    return tuple(int(s) for s in shape)
+
+
+from groundup import ops as _ops  # noqa: E402  (ops need Tensor defined first)
