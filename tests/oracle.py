@@ -68,8 +68,8 @@ def check_op(
         assert g.grad is not None, f"input {i}: groundup computed no gradient"
         assert g.grad.dtype == g.dtype, f"input {i}: grad dtype {g.grad.dtype} != {g.dtype}"
         assert_close(g.grad, t.grad, dtype, f"grad of input {i}")
-    for a, o in zip(arrays, originals, strict=True):
-        np.testing.assert_array_equal(a, o, err_msg="an input was mutated")
+    for g, o in zip(gx, originals, strict=True):
+        np.testing.assert_array_equal(g.data, o, err_msg="an input was mutated")
 
 
 def randn(*shape: int, dtype: Any = np.float64, seed: int = 0) -> np.ndarray:

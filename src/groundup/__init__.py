@@ -6,11 +6,13 @@ from groundup.ops import (
     abs,
     add,
     amax,
+    amin,
     argmax,
     argmin,
     chunk,
     clamp,
     clip,
+    clone,
     div,
     exp,
     expand,
@@ -50,6 +52,7 @@ from groundup.ops.creation import (
     eye,
     from_numpy,
     full,
+    full_like,
     ones,
     ones_like,
     rand,
@@ -73,11 +76,15 @@ bool_ = np.dtype(np.bool_)
 
 __version__ = "0.1.0"
 
+# Subpackages last: they import the names above.
+from groundup import inspect, nn  # noqa: E402
+
 __all__ = [
     "Tensor",
     "abs",
     "add",
     "amax",
+    "amin",
     "arange",
     "argmax",
     "argmin",
@@ -86,6 +93,7 @@ __all__ = [
     "chunk",
     "clamp",
     "clip",
+    "clone",
     "concat",
     "div",
     "enable_grad",
@@ -98,7 +106,9 @@ __all__ = [
     "float64",
     "from_numpy",
     "full",
+    "full_like",
     "get_rng_state",
+    "inspect",
     "int32",
     "int64",
     "is_grad_enabled",
@@ -116,6 +126,7 @@ __all__ = [
     "minimum",
     "mul",
     "neg",
+    "nn",
     "no_grad",
     "ones",
     "ones_like",

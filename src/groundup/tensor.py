@@ -1,8 +1,9 @@
-"""`Tensor`, `tensor()`, `no_grad()` and the backward traversal.
+"""`Tensor`, `tensor()` and `no_grad()`.
 
 A tensor is a NumPy array (`.data`) plus, when it was computed from tensors that need
-gradients, a link `_ctx` to the `Function` that produced it. `backward()` walks those
-links once, in reverse topological order, without recursion.
+gradients, a link `_ctx` to the `Function` that produced it. `backward()` hands the graph
+to `groundup.function`, which walks those links once, in reverse topological order,
+without recursion.
 """
 
 from __future__ import annotations
@@ -201,6 +202,11 @@ class Tensor:
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
     def __bool__(self) -> builtins.bool:
+        if self.data.size != 1:
+            raise RuntimeError(
+                f"bool(): the truth value of a tensor of shape {self.shape} is ambiguous; "
+                f"reduce it to a single element first"
+            )
         return builtins.bool(self.data)
 
     def __float__(self) -> builtins.float:
@@ -211,6 +217,17 @@ class Tensor:
 
     def __hash__(self) -> int:
         return id(self)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if self.data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    def __array__(self, dtype: DTypeLike = None, copy: builtins.bool | None = None) -> np.ndarray:
+        """`np.asarray(t)` gives the data (NumPy never sees the graph)."""
+        if dtype is not None and np.dtype(dtype) != self.data.dtype:
+            return self.data.astype(dtype)
+        return self.data.copy() if copy else self.data
 
     # --------------------------------------------------------------- backward
     def backward(self, gradient: Any = None, retain_graph: builtins.bool = False) -> None:
@@ -236,7 +253,7 @@ class Tensor:
                 raise RuntimeError(
                     f"backward(): gradient has shape {seed.shape}, expected {self.shape}"
                 )
-        _run_backward(self, seed, retain_graph)
+        _function._run_backward(self, seed, retain_graph)
 
     # -------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Tensor:
@@ -292,7 +309,10 @@ class Tensor:
             raise RuntimeError(
                 "in-place assignment to a tensor that requires grad; wrap it in no_grad()"
             )
-        index = index.data if isinstance(index, Tensor) else index
+        if isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        elif isinstance(index, Tensor):
+            index = index.data
         self.data[index] = value.data if isinstance(value, Tensor) else value
 
     # comparisons give bool tensors and are not differentiable
@@ -344,69 +364,6 @@ def tensor(data: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> T
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
 
 
-def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
-    if leaf.grad is None:
-        leaf.grad = Tensor._make(np.array(grad, dtype=leaf.dtype, copy=True), False)
-    else:
-        leaf.grad.data += grad
-
-
-def _topological_order(root: Any) -> list[Any]:
-    """Functions reachable from `root`, each once, inputs before the ops that use them."""
-    order: list[Any] = []
-    seen: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        fn, children_done = stack.pop()
-        if children_done:
-            order.append(fn)
-            continue
-        if id(fn) in seen:
-            continue
-        seen.add(id(fn))
-        stack.append((fn, True))
-        for parent in fn.parents:
-            if parent is not None and parent._ctx is not None and id(parent._ctx) not in seen:
-                stack.append((parent._ctx, False))
-    return order
-
-
-def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    from groundup.function import sum_to_shape
-
-    if root._ctx is None:
-        _accumulate_leaf(root, seed)
-        return
-    grads: dict[int, np.ndarray] = {id(root._ctx): seed}
-    for fn in reversed(_topological_order(root._ctx)):
-        if fn.released:
-            raise RuntimeError(
-                "backward(): trying to backward through the graph a second time; its saved "
-                "arrays were freed. Pass retain_graph=True to the first backward()."
-            )
-        grad = grads.pop(id(fn), None)
-        if grad is not None:
-            retained = getattr(fn, "retained", None)
-            if retained is not None and retained() is not None:
-                _accumulate_leaf(retained(), grad)
-            input_grads = fn.backward(grad)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            for parent, g in zip(fn.parents, input_grads, strict=False):
-                if parent is None or g is None:
-                    continue
-                g = sum_to_shape(g, parent.data.shape)
-                if g.dtype != parent.data.dtype:
-                    g = g.astype(parent.data.dtype)
-                if parent._ctx is None:
-                    _accumulate_leaf(parent, g)
-                else:
-                    key = id(parent._ctx)
-                    grads[key] = grads[key] + g if key in grads else g
-        if not retain_graph:
-            fn.release()
-
-
 def _sequence_of_ints(shape: Sequence[Any]) -> tuple[int, ...]:
     """Accept f(2, 3) and f((2, 3)) alike, as torch does."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
@@ -414,4 +371,5 @@ def _sequence_of_ints(shape: Sequence[Any]) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
+from groundup import function as _function  # noqa: E402  (function.py imports Tensor)
 from groundup import ops as _ops  # noqa: E402  (ops need Tensor defined first)

@@ -1,12 +1,18 @@
 """Differentiable ops by kind. Each op is a `Function` subclass plus a functional wrapper
 that checks its arguments; `TENSOR_METHODS` makes them `Tensor` methods too."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from groundup.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from groundup.ops.elementwise import (
     abs,
     add,
     clamp,
     clip,
+    clone,
     div,
     exp,
     log,
@@ -23,6 +29,7 @@ from groundup.ops.elementwise import (
 from groundup.ops.linalg import matmul
 from groundup.ops.reduce import (
     amax,
+    amin,
     argmax,
     argmin,
     logsumexp,
@@ -48,7 +55,10 @@ from groundup.ops.shape import (
     view,
 )
 
-TENSOR_METHODS = {
+if TYPE_CHECKING:
+    from groundup.tensor import Tensor
+
+TENSOR_METHODS: dict[str, Callable[..., Any]] = {
     f.__name__: f
     for f in (
         abs,
@@ -68,6 +78,7 @@ TENSOR_METHODS = {
         sub,
         matmul,
         amax,
+        amin,
         argmax,
         argmin,
         logsumexp,
@@ -97,18 +108,28 @@ TENSOR_METHODS = {
     )
 }
 TENSOR_METHODS["view"] = view
-TENSOR_METHODS["clip"] = clip
+TENSOR_METHODS["clip"] = clip  # an alias: its __name__ is "clamp"
+
+
+def _where_method(self: Tensor, condition: Tensor, other: Tensor) -> Tensor:
+    """`x.where(condition, y)` is `where(condition, x, y)`, as in torch."""
+    return where(condition, self, other)
+
+
+TENSOR_METHODS["where"] = _where_method
 
 __all__ = [
     "TENSOR_METHODS",
     "abs",
     "add",
     "amax",
+    "amin",
     "argmax",
     "argmin",
     "chunk",
     "clamp",
     "clip",
+    "clone",
     "div",
     "exp",
     "expand",

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from groundup.function import Function
+from groundup.function import Function, normalize_dim
 from groundup.tensor import Tensor
 
 
@@ -101,25 +101,32 @@ def _float_input(name: str, x: Tensor) -> None:
         raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}")
 
 
+def _floating(x: Tensor) -> Tensor:
+    """sigmoid/tanh of an integer tensor is float32, as in torch."""
+    return x if x.data.dtype.kind == "f" else x.to(np.float32)
+
+
 def relu(x: Tensor) -> Tensor:
+    """max(x, 0); the gradient at exactly 0 is 0, as in torch."""
     return ReLU.apply(x)
 
 
 def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+    """x for x > 0, negative_slope * x otherwise."""
     return LeakyReLU.apply(x, negative_slope)
 
 
 def sigmoid(x: Tensor) -> Tensor:
-    _float_input("sigmoid", x)
-    return Sigmoid.apply(x)
+    """1 / (1 + e^-x), without overflow for large |x|."""
+    return Sigmoid.apply(_floating(x))
 
 
 def tanh(x: Tensor) -> Tensor:
-    _float_input("tanh", x)
-    return Tanh.apply(x)
+    return Tanh.apply(_floating(x))
 
 
 def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+    """x Phi(x) with the exact normal CDF, or its tanh approximation (approximate='tanh')."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
     _float_input("gelu", x)
@@ -127,10 +134,12 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
 
 
 def softmax(x: Tensor, dim: int) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim`, shifted by the max so large logits cannot overflow."""
     _float_input("softmax", x)
-    return Softmax.apply(x, dim)
+    return Softmax.apply(x, normalize_dim(dim, x.ndim, "softmax"))
 
 
 def log_softmax(x: Tensor, dim: int) -> Tensor:
+    """x - logsumexp(x) along `dim`, stable for large logits."""
     _float_input("log_softmax", x)
-    return LogSoftmax.apply(x, dim)
+    return LogSoftmax.apply(x, normalize_dim(dim, x.ndim, "log_softmax"))

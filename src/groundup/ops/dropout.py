@@ -28,9 +28,16 @@ def dropout_mask(shape: tuple[int, ...], p: float, dtype: np.dtype) -> np.ndarra
     return keep.astype(dtype) * np.asarray(1 / (1 - p), dtype=dtype)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (training only).
+
+    The mask comes from the global generator, so `manual_seed` makes it reproducible.
+    `inplace` is accepted for torch compatibility; the result is always a new tensor.
+    """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"dropout: expected a floating-point tensor, got dtype {x.dtype}")
     if not training or p == 0:
         return x
     return Dropout.apply(x, dropout_mask(x.shape, p, x.dtype))

@@ -13,16 +13,59 @@ from groundup.function import Function
 from groundup.tensor import Tensor
 
 
+def _category(dtype: np.dtype) -> int:
+    """torch's promotion categories: bool < integer < floating."""
+    return 0 if dtype == np.bool_ else 1 if dtype.kind in "iu" else 2
+
+
+def promote_types(da: np.dtype, db: np.dtype) -> np.dtype:
+    """torch.promote_types: the higher category wins (int64 with float32 -> float32, where
+    NumPy would say float64); within a category, the wider type."""
+    if da == db:
+        return da
+    ca, cb = _category(da), _category(db)
+    if ca != cb:
+        return da if ca > cb else db
+    return np.promote_types(da, db)
+
+
+def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
+    """torch.result_type for two tensors: as `promote_types`, except that within a category
+    a tensor with dims beats a 0-d one (float32 matrix * float64 0-d tensor -> float32)."""
+    da, db = a.data.dtype, b.data.dtype
+    zero_dim_a, zero_dim_b = a.data.ndim == 0, b.data.ndim == 0
+    if zero_dim_a != zero_dim_b and da != db and _category(da) == _category(db):
+        return db if zero_dim_a else da
+    return promote_types(da, db)
+
+
 def _operands(a: Any, b: Any) -> tuple[Any, Any]:
-    """Python scalars stay scalars (NumPy keeps the tensor's dtype for them); arrays become
-    constant tensors. An integer tensor meeting a Python float becomes float32, as in torch."""
+    """Bring two operands to torch's result dtype without ever upcasting float32 by accident.
+
+    Python scalars stay scalars (NumPy keeps the tensor's dtype for them), NumPy scalars
+    become Python scalars (np.float64(2) * float32 tensor stays float32, as in torch), arrays
+    and lists become constant tensors, and an integer tensor meeting a Python float becomes
+    float32.
+    """
     a = Tensor(a) if isinstance(a, (np.ndarray, list)) else a
     b = Tensor(b) if isinstance(b, (np.ndarray, list)) else b
+    a = a.item() if isinstance(a, np.generic) else a
+    b = b.item() if isinstance(b, np.generic) else b
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        if a.data.dtype != b.data.dtype:
+            dtype = result_dtype(a, b)
+            a, b = cast(a, dtype), cast(b, dtype)
+        return a, b
     for x, y in ((a, b), (b, a)):
         if isinstance(x, Tensor) and isinstance(y, float) and x.data.dtype.kind in "biu":
             x_float = x.to(np.float32)
             return (x_float, b) if x is a else (a, x_float)
     return a, b
+
+
+def _floating(a: Tensor) -> Tensor:
+    """exp/log/sqrt of an integer tensor is float32, as in torch."""
+    return a if a.data.dtype.kind == "f" else a.to(np.float32)
 
 
 class Add(Function):
@@ -54,13 +97,14 @@ class Mul(Function):
 
 class Div(Function):
     def forward(self, a: Any, b: Any) -> np.ndarray:
-        self.a, self.b = a, b
-        return np.divide(a, b)
+        self.b = b
+        self.out = np.divide(a, b)
+        return self.out
 
     def backward(self, grad: np.ndarray) -> tuple[Any, Any]:
         da = grad / self.b if self.parents[0] is not None else None
-        # d(a/b)/db = -a / b^2
-        db = -grad * self.a / (self.b * self.b) if self.parents[1] is not None else None
+        # d(a/b)/db = -a / b^2 = -(a/b) / b  (written this way b^2 cannot overflow)
+        db = -grad * self.out / self.b if self.parents[1] is not None else None
         return da, db
 
 
@@ -73,11 +117,17 @@ class Pow(Function):
     def backward(self, grad: np.ndarray) -> tuple[Any, Any]:
         a, b = self.a, self.b
         da = db = None
-        if self.parents[0] is not None:  # d(a^b)/da = b * a^(b-1)
-            da = grad * b * np.power(a, b - 1)
-        if self.parents[1] is not None:  # d(a^b)/db = a^b * ln(a); torch uses 0 where a == 0
-            with np.errstate(divide="ignore", invalid="ignore"):
-                db = np.where(np.asarray(a) == 0, 0, grad * self.out * np.log(a))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if self.parents[0] is not None:  # d(a^b)/da = b a^(b-1), and 0 where b == 0 (torch)
+                da = grad * b * np.power(a, b - 1)
+                b_zero = np.asarray(b) == 0
+                if b_zero.any():
+                    da = np.where(b_zero, 0, da)
+            if self.parents[1] is not None:  # d(a^b)/db = a^b ln(a), and 0 where a == 0 <= b
+                db = grad * self.out * np.log(a, dtype=self.out.dtype)
+                zero_base = (np.asarray(a) == 0) & (np.asarray(b) >= 0)
+                if zero_base.any():
+                    db = np.where(zero_base, 0, db)
         return da, db
 
 
@@ -127,6 +177,7 @@ class Abs(Function):
 
 class Clamp(Function):
     def forward(self, a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
+        # The gradient passes where low <= a <= high: both boundaries included, as in torch.
         self.passes = np.ones(a.shape, dtype=bool)
         if low is not None:
             self.passes &= a >= low
@@ -141,22 +192,24 @@ class Clamp(Function):
 class Maximum(Function):
     """Elementwise max; a tie sends half the gradient to each side (torch's rule)."""
 
-    sign = 1
+    largest = True
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
-        return np.maximum(a, b) if self.sign > 0 else np.minimum(a, b)
+        return np.maximum(a, b) if self.largest else np.minimum(a, b)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, Any]:
-        a_wins = (self.a - self.b) * self.sign > 0
+        a_wins = self.a > self.b if self.largest else self.a < self.b
         tie = self.a == self.b
-        da = np.where(tie, grad / 2, np.where(a_wins, grad, 0))
-        db = np.where(tie, grad / 2, np.where(a_wins, 0, grad))
-        return da.astype(grad.dtype, copy=False), db.astype(grad.dtype, copy=False)
+        half = grad * 0.5
+        zero = np.zeros((), grad.dtype)
+        da = np.where(tie, half, np.where(a_wins, grad, zero))
+        db = np.where(tie, half, np.where(a_wins, zero, grad))
+        return da, db
 
 
 class Minimum(Maximum):
-    sign = -1
+    largest = False
 
 
 class Where(Function):
@@ -210,10 +263,12 @@ def mul(a: Any, b: Any) -> Tensor:
 
 
 def div(a: Any, b: Any) -> Tensor:
+    """True division; integer operands give float32, as in torch."""
     a, b = _operands(a, b)
-    for x in (a, b):  # true division of integers gives float32, as in torch
-        if isinstance(x, Tensor) and x.data.dtype.kind in "biu":
-            return div(a.to(np.float32) if x is a else a, b.to(np.float32) if x is b else b)
+    if isinstance(a, Tensor) and a.data.dtype.kind in "biu":
+        a = a.to(np.float32)
+    if isinstance(b, Tensor) and b.data.dtype.kind in "biu":
+        b = b.to(np.float32)
     return Div.apply(a, b)
 
 
@@ -226,15 +281,15 @@ def neg(a: Tensor) -> Tensor:
 
 
 def exp(a: Tensor) -> Tensor:
-    return Exp.apply(a)
+    return Exp.apply(_floating(a))
 
 
 def log(a: Tensor) -> Tensor:
-    return Log.apply(a)
+    return Log.apply(_floating(a))
 
 
 def sqrt(a: Tensor) -> Tensor:
-    return Sqrt.apply(a)
+    return Sqrt.apply(_floating(a))
 
 
 def abs(a: Tensor) -> Tensor:  # noqa: A001 - torch's name
@@ -242,8 +297,11 @@ def abs(a: Tensor) -> Tensor:  # noqa: A001 - torch's name
 
 
 def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tensor:  # noqa: A002
+    """Limit to [min, max]; the gradient is 1 inside, boundaries included, 0 outside."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
+    if a.data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+        a = a.to(np.float32)
     return Clamp.apply(a, min, max)
 
 
@@ -259,6 +317,7 @@ def minimum(a: Tensor, b: Tensor) -> Tensor:
 
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
+    """`a` where `condition` holds, else `b`; the gradient follows the chosen side."""
     cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
@@ -266,16 +325,29 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
     return Where.apply(cond, a, b)
 
 
-def masked_fill(a: Tensor, mask: Any, value: float) -> Tensor:
+def masked_fill(a: Tensor, mask: Any, value: Any) -> Tensor:
+    """Put `value` where `mask` is True (mask broadcasts to `a`); those entries get no gradient."""
     m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {m.dtype}")
+    try:
+        fits = np.broadcast_shapes(m.shape, a.shape) == a.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise RuntimeError(f"masked_fill: mask of shape {m.shape} does not broadcast to {a.shape}")
+    if isinstance(value, Tensor):
+        value = value.item()
     return MaskedFill.apply(a, m, value)
 
 
 def cast(a: Tensor, dtype: np.dtype) -> Tensor:
+    """Convert to `dtype`; only a floating result stays in the graph (as torch's `.to`)."""
+    dtype = np.dtype(dtype)
     if a.data.dtype == dtype:
         return a
+    if dtype.kind != "f":
+        return Tensor._make(a.data.astype(dtype), False)
     return Cast.apply(a, dtype)
 
 

@@ -26,14 +26,23 @@ class Embedding(Function):
         return dw, None, None
 
 
-def embedding(indices: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    idx = indices.data if isinstance(indices, Tensor) else np.asarray(indices)
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:  # noqa: A002
+    """Rows of `weight` (num_embeddings, embedding_dim) picked by the integer `input`:
+    output shape (*input.shape, embedding_dim). The `padding_idx` row gets no gradient."""
+    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: weight must be 2-D, got shape {weight.shape}")
     num = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= num):
         bad = idx.min() if idx.min() < 0 else idx.max()
-        raise IndexError(f"embedding: index {bad} is out of range for {num} embeddings")
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += num
+        raise IndexError(
+            f"embedding: index {bad} is out of range for {num} embeddings "
+            f"(weight of shape {weight.shape}); indices must lie in [0, {num - 1}]"
+        )
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {num} rows")
+        padding_idx %= num
     return Embedding.apply(weight, idx, padding_idx)

@@ -22,11 +22,11 @@ class MatMul(Function):
         # Treat a vector as a matrix with one row (a) or one column (b), as matmul does.
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g = grad
-        if a.ndim == 1:
-            g = np.expand_dims(g, -2)
+        g = grad  # put back the size-1 dims that matmul dropped for vectors
         if b.ndim == 1:
-            g = np.expand_dims(g, -1)
+            g = np.expand_dims(g, -1)  # (..., m) -> (..., m, 1)
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)  # (..., n) -> (..., 1, n)
         da = db = None
         if self.parents[0] is not None:
             da = np.matmul(g, np.swapaxes(b2, -1, -2))
@@ -61,6 +61,8 @@ class Linear(Function):
 
 
 def matmul(a: Any, b: Any) -> Tensor:
+    """torch.matmul: vector-vector, matrix-vector, matrix-matrix, and batched with the batch
+    dims broadcast: (2, 1, 3, 4) @ (5, 4, 6) -> (2, 5, 3, 6)."""
     a = a if isinstance(a, Tensor) else Tensor(a)
     b = b if isinstance(b, Tensor) else Tensor(b)
     if a.ndim == 0 or b.ndim == 0:
@@ -75,6 +77,14 @@ def matmul(a: Any, b: Any) -> Tensor:
             f"(a's last dim {k_a} must equal b's {'first' if b.ndim == 1 else 'second-to-last'} "
             f"dim {k_b})"
         )
+    if a.ndim > 2 and b.ndim > 2:
+        try:
+            np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        except ValueError:
+            raise RuntimeError(
+                f"matmul: batch dims {a.shape[:-2]} and {b.shape[:-2]} of shapes {a.shape} and "
+                f"{b.shape} do not broadcast (each pair must be equal or 1)"
+            ) from None
     if a.dtype != b.dtype:
         raise TypeError(f"matmul: dtypes differ ({a.dtype} and {b.dtype}); cast one first")
     return MatMul.apply(a, b)
@@ -90,6 +100,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         raise RuntimeError(
             f"Linear({weight.shape[1]}->{weight.shape[0]}) got input of shape {x.shape}: "
             f"last dimension must be {weight.shape[1]}"
+        )
+    if bias is not None and bias.shape != weight.shape[:1]:
+        raise RuntimeError(
+            f"Linear: bias of shape {bias.shape} does not match weight of shape {weight.shape}; "
+            f"expected ({weight.shape[0]},)"
         )
     if x.dtype != weight.dtype:
         raise TypeError(

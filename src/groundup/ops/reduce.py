@@ -1,34 +1,40 @@
-"""Reductions: sum, mean, var/std, max/min (values and indices), argmax/argmin, logsumexp."""
+"""Reductions: sum, mean, var/std, max/min (values and indices), amax/amin, argmax/argmin,
+logsumexp."""
 
 from __future__ import annotations
 
+import builtins
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
 
-from groundup.function import Function
+from groundup.function import Function, normalize_dim
 from groundup.tensor import Tensor
 
 Dim = int | tuple[int, ...] | list[int] | None
 
 
-def _axes(dim: Dim, ndim: int) -> tuple[int, ...]:
-    """Normalize `dim` (None = all, negative allowed) to a sorted tuple of axes."""
+def _axes(dim: Dim, ndim: int, op: str) -> tuple[int, ...]:
+    """Normalize `dim` to a sorted tuple of axes; None or () means every axis, as in torch."""
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    axes = []
-    bound = ndim if ndim else 1
-    for d in dims:
-        if not -bound <= d < bound:
-            raise IndexError(f"dim {d} is out of range for a tensor with {ndim} dimensions")
-        axes.append(d % ndim if ndim else 0)
-    return tuple(sorted(axes))
+    if not dims:
+        return tuple(range(ndim))
+    axes = sorted(normalize_dim(d, ndim, op) for d in dims)
+    if len(set(axes)) != len(axes):
+        raise RuntimeError(f"{op}: dim {dims} names the same dimension twice")
+    return tuple(axes) if ndim else ()
 
 
 def _regrow(grad: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
     """Put back the reduced axes as size-1 axes so `grad` broadcasts against the input."""
     return grad if keepdim else np.expand_dims(grad, axes)
+
+
+def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
+    return math.prod(shape[i] for i in axes)
 
 
 class Sum(Function):
@@ -43,7 +49,7 @@ class Sum(Function):
 class Mean(Function):
     def forward(self, a: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
-        self.count = int(np.prod([a.shape[i] for i in axes]))
+        self.count = _count(a.shape, axes)
         return np.asarray(a.mean(axis=axes, keepdims=keepdim))
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
@@ -52,14 +58,16 @@ class Mean(Function):
 
 
 class Var(Function):
-    """var = sum((x - mean)^2) / (N - correction); d var / dx = 2 (x - mean) / (N - correction)."""
+    """var = sum((x - mean)^2) / (N - correction);  d var/dx = 2 (x - mean) / (N - correction).
+
+    N - correction <= 0 gives nan/inf, as in torch.
+    """
 
     def forward(
-        self, a: np.ndarray, axes: tuple[int, ...], correction: int, keepdim: bool
+        self, a: np.ndarray, axes: tuple[int, ...], correction: float, keepdim: bool
     ) -> np.ndarray:
         self.axes, self.keepdim = axes, keepdim
-        n = int(np.prod([a.shape[i] for i in axes]))
-        self.denominator = n - correction if n > correction else 0
+        self.denominator = builtins.max(0, _count(a.shape, axes) - correction)
         self.centered = a - a.mean(axis=axes, keepdims=True)
         with np.errstate(divide="ignore", invalid="ignore"):
             var = (self.centered**2).sum(axis=axes, keepdims=keepdim) / self.denominator
@@ -67,16 +75,38 @@ class Var(Function):
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         g = _regrow(grad, self.axes, self.keepdim)
+        if self.denominator == 0:
+            return np.full(self.centered.shape, np.nan, grad.dtype), None, None, None
         return g * (2 / self.denominator) * self.centered, None, None, None
 
 
-class MaxMin(Function):
-    """max/min along one dim; the gradient flows to the selected element only."""
+class Std(Var):
+    """std = sqrt(var);  d std/dx = (x - mean) / ((N - correction) std), and 0 where std = 0
+    (torch's choice: a constant input gets zero gradient instead of 0/0)."""
 
-    def forward(self, a: np.ndarray, dim: int, keepdim: bool, largest: bool) -> np.ndarray:
+    def forward(
+        self, a: np.ndarray, axes: tuple[int, ...], correction: float, keepdim: bool
+    ) -> np.ndarray:
+        self.std = np.sqrt(super().forward(a, axes, correction, keepdim))
+        return self.std
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        if self.denominator == 0:
+            return np.full(self.centered.shape, np.nan, grad.dtype), None, None, None
+        std = _regrow(self.std, self.axes, self.keepdim)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            g = _regrow(grad, self.axes, self.keepdim) / (std * self.denominator)
+        g = np.where(std == 0, np.zeros((), g.dtype), g)
+        return g * self.centered, None, None, None
+
+
+class MaxMin(Function):
+    """max/min along one dim, given the winning `indices` (N.B. ties: the first one wins);
+    the gradient flows to the selected element only."""
+
+    def forward(self, a: np.ndarray, indices: np.ndarray, dim: int, keepdim: bool) -> np.ndarray:
         self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
-        pick = np.argmax if largest else np.argmin
-        self.indices = np.expand_dims(pick(a, axis=dim), dim)
+        self.indices = np.expand_dims(indices, dim)
         values = np.take_along_axis(a, self.indices, axis=dim)
         return values if keepdim else values.squeeze(dim)
 
@@ -87,16 +117,23 @@ class MaxMin(Function):
         return out, None, None, None
 
 
-class MaxMinAll(Function):
-    """max/min of all elements; ties share the gradient evenly (torch's rule)."""
+class AMaxMin(Function):
+    """amax/amin over `axes` (and max()/min() of everything): tied maxima share the
+    gradient evenly, as in torch."""
 
-    def forward(self, a: np.ndarray, largest: bool) -> np.ndarray:
-        self.out = np.asarray(a.max() if largest else a.min())
-        self.hits = a == self.out
-        return self.out
+    def forward(
+        self, a: np.ndarray, axes: tuple[int, ...], keepdim: bool, largest: bool
+    ) -> np.ndarray:
+        self.axes, self.keepdim = axes, keepdim
+        out = a.max(axis=axes, keepdims=True) if largest else a.min(axis=axes, keepdims=True)
+        self.hits = a == out
+        if np.isnan(out).any():  # a nan "maximum" picks the nan entries
+            self.hits |= np.isnan(a) & np.isnan(out)
+        return np.asarray(out if keepdim else out.squeeze(axes))
 
-    def backward(self, grad: np.ndarray) -> tuple[Any, None]:
-        return self.hits * (grad / self.hits.sum()), None
+    def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
+        count = self.hits.sum(axis=self.axes, keepdims=True, dtype=grad.dtype)
+        return self.hits * (_regrow(grad, self.axes, self.keepdim) / count), None, None, None
 
 
 class LogSumExp(Function):
@@ -105,11 +142,12 @@ class LogSumExp(Function):
     def forward(self, a: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.axes, self.keepdim = axes, keepdim
         m = a.max(axis=axes, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
+        m = np.where(np.isfinite(m), m, 0)  # all -inf (or inf) rows: shift by 0 instead
         e = np.exp(a - m)
         s = e.sum(axis=axes, keepdims=True)
-        self.softmax = e / s
-        out = np.log(s) + m
+        with np.errstate(divide="ignore", invalid="ignore"):  # an all -inf row: -inf, nan grad
+            self.softmax = e / s
+            out = np.log(s) + m
         return out if keepdim else out.squeeze(axes)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
@@ -121,19 +159,32 @@ class MaxResult(NamedTuple):
     indices: Tensor
 
 
+def _floating(op: str, a: Tensor) -> None:
+    if a.data.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got dtype {a.dtype}")
+
+
 # ------------------------------------------------------------------ functional API
 def sum(a: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A001
-    if a.data.dtype == np.bool_ or a.data.dtype.kind in "iu":
-        return Tensor._make(
-            np.asarray(a.data.sum(axis=_axes(dim, a.ndim), keepdims=keepdim), dtype=np.int64), False
-        )
-    return Sum.apply(a, _axes(dim, a.ndim), keepdim)
+    """Sum over `dim` (all dims when None); bool and integer tensors sum to int64."""
+    axes = _axes(dim, a.ndim, "sum")
+    if a.data.dtype.kind in "biu":
+        return Tensor._make(np.asarray(a.data.sum(axis=axes, keepdims=keepdim), np.int64), False)
+    return Sum.apply(a, axes, keepdim)
 
 
 def mean(a: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:
-    if a.data.dtype.kind not in "fc":
-        raise TypeError(f"mean: expected a floating-point tensor, got dtype {a.dtype}")
-    return Mean.apply(a, _axes(dim, a.ndim), keepdim)
+    _floating("mean", a)
+    return Mean.apply(a, _axes(dim, a.ndim, "mean"), keepdim)
+
+
+def _var_args(dim: Any, unbiased: bool | None, correction: float | None) -> tuple[Dim, float]:
+    """Resolve torch's var/std overloads: var(x, unbiased) and var(x, dim, unbiased)."""
+    if isinstance(dim, bool):  # var(x, False): the bool is `unbiased`, not dim 0
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 1 if unbiased is None or unbiased else 0
+    return dim, correction
 
 
 def var(
@@ -142,12 +193,13 @@ def var(
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
-    correction: int | None = None,
+    correction: float | None = None,
 ) -> Tensor:
-    """Variance with torch's default Bessel correction (divide by N - 1)."""
-    if correction is None:
-        correction = 1 if unbiased is None or unbiased else 0
-    return Var.apply(a, _axes(dim, a.ndim), correction, keepdim)
+    """Variance with torch's default Bessel correction (divide by N - 1); `correction=0` or
+    `unbiased=False` divides by N."""
+    _floating("var", a)
+    dim, correction = _var_args(dim, unbiased, correction)
+    return Var.apply(a, _axes(dim, a.ndim, "var"), correction, keepdim)
 
 
 def std(
@@ -156,25 +208,30 @@ def std(
     unbiased: bool | None = None,
     keepdim: bool = False,
     *,
-    correction: int | None = None,
+    correction: float | None = None,
 ) -> Tensor:
-    from groundup.ops.elementwise import sqrt
-
-    return sqrt(var(a, dim, unbiased, keepdim, correction=correction))
+    """Standard deviation: the square root of `var` with the same arguments."""
+    _floating("std", a)
+    dim, correction = _var_args(dim, unbiased, correction)
+    return Std.apply(a, _axes(dim, a.ndim, "std"), correction, keepdim)
 
 
 def _max_or_min(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
+    op = "max" if largest else "min"
     if isinstance(dim, Tensor):  # max(a, b) is the elementwise maximum, as in torch
         from groundup.ops.elementwise import maximum, minimum
 
         return maximum(a, dim) if largest else minimum(a, dim)
     if a.data.size == 0:
-        raise RuntimeError("max/min of an empty tensor is undefined")
+        raise RuntimeError(f"{op}: the {op} of an empty tensor (shape {a.shape}) is undefined")
     if dim is None:
-        return MaxMinAll.apply(a, largest)
-    d = _axes(dim, a.ndim)[0]
-    values = MaxMin.apply(a, d, keepdim, largest)
+        return AMaxMin.apply(a, tuple(range(a.ndim)), False, largest)
+    d = normalize_dim(dim, a.ndim, op)
+    if a.ndim == 0:  # the only element, at index 0
+        values = AMaxMin.apply(a, (), keepdim, largest)
+        return MaxResult(values, Tensor._make(np.zeros((), np.int64), False))
     idx = np.argmax(a.data, axis=d) if largest else np.argmin(a.data, axis=d)
+    values = MaxMin.apply(a, idx, d, keepdim)
     idx = np.expand_dims(idx, d) if keepdim else idx
     return MaxResult(values, Tensor._make(np.asarray(idx, dtype=np.int64), False))
 
@@ -189,22 +246,43 @@ def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
     return _max_or_min(a, dim, keepdim, largest=False)
 
 
-def amax(a: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-    result = max(a, dim, keepdim)
-    return result.values if isinstance(result, MaxResult) else result
+def amax(a: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
+    """Maximum over `dim` (all dims by default); ties share the gradient evenly."""
+    if a.data.size == 0:
+        raise RuntimeError(f"amax: the maximum of an empty tensor (shape {a.shape}) is undefined")
+    return AMaxMin.apply(a, _axes(dim, a.ndim, "amax"), keepdim, True)
+
+
+def amin(a: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
+    """Minimum over `dim` (all dims by default); ties share the gradient evenly."""
+    if a.data.size == 0:
+        raise RuntimeError(f"amin: the minimum of an empty tensor (shape {a.shape}) is undefined")
+    return AMaxMin.apply(a, _axes(dim, a.ndim, "amin"), keepdim, False)
+
+
+def _arg(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
+    pick = np.argmax if largest else np.argmin
+    if dim is None:  # index into the flattened tensor
+        idx = pick(a.data)
+        return Tensor._make(np.full((1,) * a.ndim if keepdim else (), idx, np.int64), False)
+    d = normalize_dim(dim, a.ndim, "argmax" if largest else "argmin")
+    data = a.data.reshape(1) if a.ndim == 0 else a.data
+    idx = pick(data, axis=d, keepdims=keepdim and a.ndim > 0)
+    return Tensor._make(np.asarray(idx, np.int64), False)
 
 
 def argmax(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmax(a.data), dtype=np.int64), False)
-    return Tensor._make(np.asarray(np.argmax(a.data, axis=dim, keepdims=keepdim), np.int64), False)
+    """Index of the largest element (the first one on ties), along `dim` or flattened."""
+    return _arg(a, dim, keepdim, largest=True)
 
 
 def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
-    if dim is None:
-        return Tensor._make(np.asarray(np.argmin(a.data), dtype=np.int64), False)
-    return Tensor._make(np.asarray(np.argmin(a.data, axis=dim, keepdims=keepdim), np.int64), False)
+    """Index of the smallest element (the first one on ties), along `dim` or flattened."""
+    return _arg(a, dim, keepdim, largest=False)
 
 
 def logsumexp(a: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
-    return LogSumExp.apply(a, _axes(dim, a.ndim), keepdim)
+    """log(sum(exp(a))) over `dim`, without overflow for large inputs."""
+    if a.data.dtype.kind != "f":
+        a = a.to(np.float32)
+    return LogSumExp.apply(a, _axes(dim, a.ndim, "logsumexp"), keepdim)

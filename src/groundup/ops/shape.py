@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from groundup.function import Function
+from groundup.function import Function, normalize_dim
 from groundup.tensor import Tensor, _sequence_of_ints
 
 
@@ -44,26 +44,25 @@ class Expand(Function):
         return grad, None  # the engine sums the broadcast axes back
 
 
-def _is_basic(index: Any) -> bool:
-    """Ints, slices, None and Ellipsis select without repeats: assignment can scatter back."""
+def _has_array(index: Any) -> bool:
+    """True when the index holds an integer array (or list), which may pick an element twice."""
     items = index if isinstance(index, tuple) else (index,)
-    return all(isinstance(i, (int, np.integer, slice)) or i is None or i is Ellipsis for i in items)
+    return any(
+        isinstance(i, list) or (isinstance(i, np.ndarray) and i.dtype != np.bool_) for i in items
+    )
 
 
 class GetItem(Function):
     def forward(self, a: np.ndarray, index: Any) -> np.ndarray:
-        self.shape, self.dtype, self.index = a.shape, a.dtype, index
+        self.shape, self.index = a.shape, index
         return np.asarray(a[index])
 
     def backward(self, grad: np.ndarray) -> tuple[Any, None]:
         out = np.zeros(self.shape, dtype=grad.dtype)
-        items = self.index if isinstance(self.index, tuple) else (self.index,)
-        if _is_basic(self.index) or any(
-            isinstance(i, np.ndarray) and i.dtype == np.bool_ for i in items
-        ):
-            out[self.index] = grad
-        else:  # integer arrays may repeat an element: add, don't overwrite
+        if _has_array(self.index):  # x[[0, 0]]: a repeated index adds both gradients
             np.add.at(out, self.index, grad)
+        else:  # ints, slices, None, Ellipsis, bool masks: each element at most once
+            out[self.index] = grad
         return out, None
 
 
@@ -88,6 +87,7 @@ class Stack(Function):
 
 # ------------------------------------------------------------------ functional API
 def reshape(a: Tensor, *shape: Any) -> Tensor:
+    """Same elements, new shape (one entry may be -1); shares memory when it can."""
     return Reshape.apply(a, _sequence_of_ints(shape))
 
 
@@ -95,15 +95,25 @@ view = reshape
 
 
 def permute(a: Tensor, *dims: Any) -> Tensor:
-    axes = tuple(d % a.ndim for d in _sequence_of_ints(dims))
-    if sorted(axes) != list(range(a.ndim)):
-        raise ValueError(f"permute: {dims} is not a permutation of the {a.ndim} dims of {a.shape}")
-    return Permute.apply(a, axes)
+    """Reorder the dims: output dim i is input dim dims[i]."""
+    order = _sequence_of_ints(dims)
+    axes = tuple(normalize_dim(d, a.ndim, "permute") for d in order)
+    if len(axes) != a.ndim or sorted(axes) != list(range(a.ndim)):
+        raise RuntimeError(
+            f"permute: {order} is not a permutation of the {a.ndim} dims of shape {a.shape}"
+        )
+    return Permute.apply(a, axes if a.ndim else ())
 
 
 def transpose(a: Tensor, dim0: int, dim1: int) -> Tensor:
+    """Swap two dims."""
+    if a.ndim < 2:
+        normalize_dim(dim0, a.ndim, "transpose")
+        normalize_dim(dim1, a.ndim, "transpose")
+        return Reshape.apply(a, a.shape)  # a 0-d or 1-d tensor has nothing to swap
     axes = list(range(a.ndim))
-    axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+    d0, d1 = normalize_dim(dim0, a.ndim, "transpose"), normalize_dim(dim1, a.ndim, "transpose")
+    axes[d0], axes[d1] = axes[d1], axes[d0]
     return Permute.apply(a, tuple(axes))
 
 
@@ -112,20 +122,27 @@ def squeeze(a: Tensor, dim: int | tuple[int, ...] | None = None) -> Tensor:
     if dim is None:
         shape = tuple(n for n in a.shape if n != 1)
     else:
-        dims = {d % a.ndim for d in ((dim,) if isinstance(dim, int) else dim)} if a.ndim else set()
+        dims = {
+            normalize_dim(d, a.ndim, "squeeze") for d in ((dim,) if isinstance(dim, int) else dim)
+        }
         shape = tuple(n for i, n in enumerate(a.shape) if not (i in dims and n == 1))
     return Reshape.apply(a, shape)
 
 
 def unsqueeze(a: Tensor, dim: int) -> Tensor:
-    d = dim % (a.ndim + 1)
+    """Insert a size-1 dim at `dim` (in [-ndim-1, ndim])."""
+    d = normalize_dim(dim, a.ndim + 1, "unsqueeze")
     return Reshape.apply(a, a.shape[:d] + (1,) + a.shape[d:])
 
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one: (2, 3, 4) with start_dim=1 -> (2, 12)."""
     if a.ndim == 0:
         return Reshape.apply(a, (1,))
-    s, e = start_dim % a.ndim, end_dim % a.ndim
+    s = normalize_dim(start_dim, a.ndim, "flatten")
+    e = normalize_dim(end_dim, a.ndim, "flatten")
+    if s > e:
+        raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     return Reshape.apply(a, a.shape[:s] + (-1,) + a.shape[e + 1 :])
 
 
@@ -133,12 +150,31 @@ def expand(a: Tensor, *sizes: Any) -> Tensor:
     """Broadcast to `sizes` without copying; -1 keeps a dimension."""
     target = _sequence_of_ints(sizes)
     lead = len(target) - a.ndim
-    shape = tuple(a.shape[i - lead] if n == -1 else n for i, n in enumerate(target))
-    return Expand.apply(a, shape)
+    if lead < 0:
+        raise RuntimeError(
+            f"expand: target {target} has fewer dims than the tensor's shape {a.shape}"
+        )
+    shape = []
+    for i, n in enumerate(target):
+        if i < lead:
+            if n < 0:
+                raise RuntimeError(f"expand: new leading dim {i} of {target} cannot be {n}")
+            shape.append(n)
+            continue
+        have = a.shape[i - lead]
+        if n == -1:
+            n = have
+        if have not in (1, n):
+            raise RuntimeError(
+                f"expand: the size {have} at dim {i - lead} of shape {a.shape} must be 1 or "
+                f"equal the target size {n} (target {target})"
+            )
+        shape.append(n)
+    return Expand.apply(a, tuple(shape))
 
 
 def expand_as(a: Tensor, other: Tensor) -> Tensor:
-    return Expand.apply(a, other.shape)
+    return expand(a, other.shape)
 
 
 def getitem(a: Tensor, index: Any) -> Tensor:
@@ -152,17 +188,36 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     return GetItem.apply(a, index)
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+def _check_tensors(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     if len(tensors) == 0:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    if not all(isinstance(t, Tensor) for t in tensors):
+        kinds = sorted({type(t).__name__ for t in tensors})
+        raise TypeError(f"{op}: expected a sequence of tensors, got {kinds}")
+    dtype = tensors[0].dtype
+    if any(t.dtype != dtype for t in tensors):  # mixed dtypes promote as in torch
+        from groundup.ops.elementwise import cast, promote_types
+
+        for t in tensors[1:]:
+            dtype = promote_types(dtype, t.dtype)
+        return [cast(t, dtype) for t in tensors]
+    return list(tensors)
+
+
+def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
+    """Join tensors along an existing dim; all other sizes must match."""
+    tensors = _check_tensors("cat", tensors)
     ref = tensors[0]
-    d = dim % ref.ndim
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(f"cat: tensor {i} is 0-d and cannot be concatenated")
+    d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
         if (
             t.ndim != ref.ndim
             or t.shape[:d] + t.shape[d + 1 :] != ref.shape[:d] + ref.shape[d + 1 :]
         ):
-            raise ValueError(
+            raise RuntimeError(
                 f"cat: tensor {i} has shape {t.shape}, incompatible with {ref.shape} "
                 f"(all sizes must match except in dim {dim})"
             )
@@ -173,29 +228,33 @@ concat = cat
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    if len(tensors) == 0:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+    """Join equal-shaped tensors along a new dim."""
+    tensors = _check_tensors("stack", tensors)
     for i, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(
+            raise RuntimeError(
                 f"stack: tensor {i} has shape {t.shape}, expected {tensors[0].shape} (all equal)"
             )
-    return Stack.apply(*tensors, dim=dim % (tensors[0].ndim + 1))
+    return Stack.apply(*tensors, dim=normalize_dim(dim, tensors[0].ndim + 1, "stack"))
 
 
 def split(
     a: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0
 ) -> tuple[Tensor, ...]:
     """Pieces of `split_size` along `dim` (the last may be smaller), or of the given sizes."""
-    d = dim % a.ndim
+    d = normalize_dim(dim, a.ndim, "split")
     n = a.shape[d]
     if isinstance(split_size_or_sections, int):
         size = split_size_or_sections
-        sizes = [min(size, n - start) for start in range(0, n, size)]
+        if size <= 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [min(size, n - start) for start in range(0, n, size)] or [0]
     else:
         sizes = list(split_size_or_sections)
-        if sum(sizes) != n:
-            raise ValueError(f"split: sizes {sizes} do not sum to dim {dim}'s size {n}")
+        if any(s < 0 for s in sizes) or sum(sizes) != n:
+            raise ValueError(
+                f"split: sizes {sizes} must be non-negative and sum to dim {dim}'s size {n}"
+            )
     pieces, start = [], 0
     for size in sizes:
         index = (slice(None),) * d + (slice(start, start + size),)
@@ -206,5 +265,7 @@ def split(
 
 def chunk(a: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     """torch.chunk: pieces of ceil(n / chunks) elements (possibly fewer than `chunks`)."""
-    n = a.shape[dim % a.ndim]
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    n = a.shape[normalize_dim(dim, a.ndim, "chunk")]
     return split(a, max(1, -(-n // chunks)), dim)
