@@ -1,25 +1,43 @@
 """groundup.nn: modules, layers and losses with PyTorch's names, defaults and layouts."""
 
-from groundup.nn import functional, init
+from groundup.nn import functional, init, utils
 from groundup.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from groundup.nn.batchnorm import BatchNorm1d
 from groundup.nn.container import ModuleDict, ModuleList, Sequential
+from groundup.nn.dropout import Dropout
+from groundup.nn.embedding import Embedding
 from groundup.nn.linear import Flatten, Identity, Linear
+from groundup.nn.loss import (
+    BCELoss,
+    BCEWithLogitsLoss,
+    CrossEntropyLoss,
+    L1Loss,
+    MSELoss,
+    NLLLoss,
+)
 from groundup.nn.module import Module, Parameter
-
-# ---- layers: dropout, embedding
-
-# ---- losses and normalization
+from groundup.nn.normalization import LayerNorm
 
 __all__ = [
-    "GELU",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "BatchNorm1d",
+    "CrossEntropyLoss",
+    "Dropout",
+    "Embedding",
     "Flatten",
+    "GELU",
     "Identity",
+    "L1Loss",
+    "LayerNorm",
     "LeakyReLU",
     "Linear",
     "LogSoftmax",
+    "MSELoss",
     "Module",
     "ModuleDict",
     "ModuleList",
+    "NLLLoss",
     "Parameter",
     "ReLU",
     "Sequential",
@@ -28,4 +46,5 @@ __all__ = [
     "Tanh",
     "functional",
     "init",
+    "utils",
 ]

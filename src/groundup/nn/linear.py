@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from groundup.nn import init
-from groundup.nn.module import Module, Parameter
+from groundup.nn.module import Module, Parameter, factory_dtype
 from groundup.ops.linalg import linear
 from groundup.ops.shape import flatten
 from groundup.tensor import Tensor
@@ -22,9 +22,15 @@ class Linear(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, dtype: Any = np.float32
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: Any = None,
+        dtype: Any = None,
     ):
         super().__init__()
+        dtype = factory_dtype(device, dtype)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))
         if bias:

@@ -30,6 +30,17 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
+def factory_dtype(device: Any = None, dtype: Any = None) -> np.dtype:
+    """Resolve torch's `device=`/`dtype=` layer arguments: the CPU is the only device and
+    float32 the default dtype."""
+    if device is not None and str(device) != "cpu":
+        raise ValueError(f"only the 'cpu' device exists in groundup, got device={device!r}")
+    resolved = np.dtype(np.float32 if dtype is None else dtype)
+    if resolved.kind != "f":
+        raise TypeError(f"layers hold floating-point parameters, got dtype={resolved}")
+    return resolved
+
+
 class IncompatibleKeys(NamedTuple):
     missing_keys: list[str]
     unexpected_keys: list[str]
@@ -96,21 +107,40 @@ class Module:
     def _unregister(self, name: str) -> None:
         for registry in ("_parameters", "_buffers", "_modules"):
             self.__dict__[registry].pop(name, None)
+        self._non_persistent.discard(name)
 
     def __delattr__(self, name: str) -> None:
-        for registry in (self._parameters, self._buffers, self._modules):
-            registry.pop(name, None)
+        self._unregister(name)
         object.__delattr__(self, name)
 
+    def _check_new_name(self, kind: str, name: str, registry: dict[str, Any]) -> None:
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"{kind} name must be a non-empty string without '.', got {name!r}")
+        if hasattr(self, name) and name not in registry:
+            raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
+
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        if param is None:
-            self._parameters[name] = None
-            object.__setattr__(self, name, None)
-        else:
-            setattr(self, name, param)
+        """Register `param` (or None: a declared but absent parameter, e.g. bias=False)."""
+        self._check_new_name("parameter", name, self._parameters)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign {type(param).__name__} to parameter {name!r} "
+                "(a Parameter or None is expected)"
+            )
+        self._unregister(name)
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
-        """State that is saved and moved with the module but not learned (running stats)."""
+        """State that is saved and moved with the module but not learned (running stats).
+        A non-persistent buffer is left out of `state_dict()`."""
+        self._check_new_name("buffer", name, self._buffers)
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(
+                f"cannot assign {type(tensor).__name__} to buffer {name!r} "
+                "(a Tensor or None is expected)"
+            )
+        self._unregister(name)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
@@ -124,16 +154,21 @@ class Module:
 
     # --------------------------------------------------------------- traversal
     def named_modules(
-        self, prefix: str = "", memo: set[int] | None = None
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Module]]:
-        memo = set() if memo is None else memo
-        if id(self) in memo:
-            return
-        memo.add(id(self))
+        """This module and every descendant, depth first; a module reachable under two names
+        is listed once (under its first name) unless remove_duplicate=False."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
         yield prefix, self
         for name, child in self._modules.items():
             if child is not None:
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name, memo)
+                child_prefix = f"{prefix}.{name}" if prefix else name
+                yield from child.named_modules(memo, child_prefix, remove_duplicate)
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -149,28 +184,36 @@ class Module:
             yield child
 
     def _named_members(
-        self, registry: str, prefix: str, recurse: bool
+        self, registry: str, prefix: str, recurse: bool, remove_duplicate: bool
     ) -> Iterator[tuple[str, Tensor]]:
         seen: set[int] = set()  # a tied weight is listed once, under its first name
-        modules = self.named_modules(prefix) if recurse else iter([(prefix, self)])
+        modules = (
+            self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate)
+            if recurse
+            else iter([(prefix, self)])
+        )
         for module_prefix, module in modules:
             for name, t in getattr(module, registry).items():
-                if t is None or id(t) in seen:
+                if t is None or (remove_duplicate and id(t) in seen):
                     continue
                 seen.add(id(t))
                 yield (f"{module_prefix}.{name}" if module_prefix else name), t
 
     def named_parameters(
-        self, prefix: str = "", recurse: bool = True
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
     ) -> Iterator[tuple[str, Parameter]]:
-        yield from self._named_members("_parameters", prefix, recurse)  # type: ignore[misc]
+        yield from self._named_members(  # type: ignore[misc]
+            "_parameters", prefix, recurse, remove_duplicate
+        )
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
-        yield from self._named_members("_buffers", prefix, recurse)
+    def named_buffers(
+        self, prefix: str = "", recurse: bool = True, remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Tensor]]:
+        yield from self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
@@ -186,8 +229,12 @@ class Module:
 
     # ------------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> Module:
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        """Set training mode here and, through each child's own `train`, below."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train(): mode must be a bool, got {type(mode).__name__}")
+        self.__dict__["training"] = mode
+        for child in self.children():
+            child.train(mode)
         return self
 
     def eval(self) -> Module:
@@ -212,8 +259,13 @@ class Module:
         return self
 
     def to(self, dtype: Any) -> Module:
-        """Cast floating-point parameters, gradients and buffers in place."""
+        """Cast floating-point parameters, their gradients and buffers in place (integer
+        buffers such as `num_batches_tracked` keep their dtype). `to("cpu")` is a no-op."""
+        if isinstance(dtype, str) and dtype == "cpu":
+            return self
         dtype = np.dtype(dtype)
+        if dtype.kind != "f":
+            raise TypeError(f"Module.to: only floating-point dtypes are allowed, got {dtype}")
         for t in [*self.parameters(), *self.buffers()]:
             if t.data.dtype.kind == "f":
                 t.data = t.data.astype(dtype)
@@ -228,35 +280,31 @@ class Module:
         return self.to(np.float64)
 
     # ------------------------------------------------------------------- state
-    def state_dict(self) -> OrderedDict[str, np.ndarray]:
-        """Copies of every parameter and persistent buffer, keyed as torch keys them."""
-        out: OrderedDict[str, np.ndarray] = OrderedDict()
-        for prefix, module in self.named_modules():
-            dot = f"{prefix}." if prefix else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    out[dot + name] = p.data.copy()
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    out[dot + name] = b.data.copy()
-        return out
+    def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
+        """(key, tensor) in torch's order: own parameters, own persistent buffers, then each
+        child's, recursively. Like torch, a shared module or tensor appears under every name."""
+        for name, p in self._parameters.items():
+            if p is not None:
+                yield prefix + name, p
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent:
+                yield prefix + name, b
+        for name, child in self._modules.items():
+            if child is not None:
+                yield from child._state_items(f"{prefix}{name}.")
 
-    def _state_tensors(self) -> OrderedDict[str, Tensor]:
-        out: OrderedDict[str, Tensor] = OrderedDict()
-        for prefix, module in self.named_modules():
-            dot = f"{prefix}." if prefix else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    out[dot + name] = p
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    out[dot + name] = b
-        return out
+    def state_dict(self, *, prefix: str = "", keep_vars: bool = False) -> OrderedDict[str, Any]:
+        """Copies (NumPy arrays) of every parameter and persistent buffer, keyed as torch
+        keys them; keep_vars=True gives the tensors themselves."""
+        return OrderedDict(
+            (key, t if keep_vars else t.data.copy()) for key, t in self._state_items(prefix)
+        )
 
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
-        """Copy arrays into the parameters and buffers. Every key and shape is checked
-        before anything is written, so a failed load leaves the module unchanged."""
-        own = self._state_tensors()
+        """Copy arrays (NumPy, groundup or torch tensors) into the parameters and buffers, in
+        place. Every key and shape is checked before anything is written, so a failed load
+        leaves the module unchanged. Returns the missing and unexpected keys."""
+        own = OrderedDict(self._state_items())
         arrays = {
             k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items()
         }
@@ -269,8 +317,10 @@ class Module:
             if k in arrays and arrays[k].shape != own[k].shape
         ]
         if strict:
-            problems += [f"missing key {k!r} (shape {own[k].shape})" for k in missing]
-            problems += [f"unexpected key {k!r} (shape {arrays[k].shape})" for k in unexpected]
+            problems += [f"missing key {k!r} (model shape {own[k].shape})" for k in missing]
+            problems += [
+                f"unexpected key {k!r} (checkpoint shape {arrays[k].shape})" for k in unexpected
+            ]
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n  "
@@ -278,7 +328,7 @@ class Module:
             )
         for k, t in own.items():
             if k in arrays:
-                t.data = arrays[k].astype(t.data.dtype, copy=True)
+                t.data[...] = arrays[k]  # in place, cast to the model's dtype, like copy_
         return IncompatibleKeys(missing, unexpected)
 
     # -------------------------------------------------------------------- call
@@ -307,14 +357,15 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = [
+        """torch's layout: `Name(extra)` on one line, or extra lines then `(child): repr`."""
+        extra = self.extra_repr().split("\n") if self.extra_repr() else []
+        children = [
             f"({name}): " + repr(child).replace("\n", "\n  ")
             for name, child in self._modules.items()
         ]
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n  " + "\n  ".join(lines) + "\n)"
+        if not children and len(extra) <= 1:
+            return f"{type(self).__name__}({''.join(extra)})"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(extra + children) + "\n)"
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()))
