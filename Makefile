@@ -23,11 +23,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
 
+# Two test workers, one BLAS thread each: small matrices gain nothing from more threads and
+# two workers with two threads each would oversubscribe the two cores.
 pytest: $(STAMP)
-	$(VENV)/bin/pytest -n 2
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(VENV)/bin/pytest -n 2
 
 slow: $(STAMP)
-	$(VENV)/bin/pytest -n 2 -m slow
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(VENV)/bin/pytest -n 2 -m slow
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_mlp.py

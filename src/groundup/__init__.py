@@ -77,7 +77,7 @@ bool_ = np.dtype(np.bool_)
 __version__ = "0.1.0"
 
 # Subpackages last: they import the names above.
-from groundup import inspect, nn  # noqa: E402
+from groundup import data, inspect, nn, optim  # noqa: E402
 
 __all__ = [
     "Tensor",

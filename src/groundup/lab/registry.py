@@ -259,10 +259,15 @@ def run(
     exp = get_experiment(id)
     if size not in exp.sizes:
         raise ExperimentError(f"experiment {id!r} has sizes {exp.sizes}, not {size!r}")
+    from threadpoolctl import threadpool_limits
+
     from groundup.random import manual_seed
 
     manual_seed(seed)
-    result = exp.fn(seed, size)
+    # Lab models are small: one BLAS thread is faster than several fighting over the cores,
+    # and it keeps results independent of the machine's core count.
+    with threadpool_limits(limits=1, user_api="blas"):
+        result = exp.fn(seed, size)
     if not isinstance(result, ExperimentResult):
         raise ExperimentError(
             f"experiment {id!r} returned {type(result).__name__}, expected ExperimentResult"
