@@ -25,6 +25,7 @@ from groundup import models, nn, optim
 from groundup.data import DataLoader, TensorDataset
 from groundup.data.datasets import SplitData, digits, mnist1d
 from groundup.inspect.summary import summary as model_summary
+from groundup.lab import cli as lab_cli
 from groundup.train import CheckpointError, evaluate, fit, load_weights, read_metadata, save_weights
 from groundup.train.safefile import ensure_writable
 
@@ -178,6 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--dataset", type=_choice("dataset", list(DATASETS)), help="default: the one trained on"
     )
     evaluate_.set_defaults(run=_evaluate)
+
+    lab_cli.add_parser(commands)  # groundup lab list|show|run|report
     return parser
 
 
