@@ -45,5 +45,6 @@ def test_mlp_with_adam_follows_torch_loss_curve(dtype: type, rtol: float) -> Non
     np.testing.assert_allclose(g_losses, t_losses, rtol=rtol)
     assert g_losses[-1] < 0.5 * g_losses[0]  # it did learn
     for (name, p), tp in zip(g_net.named_parameters(), t_net.parameters(), strict=True):
-        np.testing.assert_allclose(p.data, tp.detach().numpy(), rtol=rtol * 10, atol=rtol,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            p.data, tp.detach().numpy(), rtol=rtol * 10, atol=rtol, err_msg=name
+        )

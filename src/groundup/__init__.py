@@ -109,6 +109,7 @@ __all__ = [
     "full_like",
     "get_rng_state",
     "inspect",
+    "data",
     "int32",
     "int64",
     "is_grad_enabled",
@@ -127,6 +128,7 @@ __all__ = [
     "mul",
     "neg",
     "nn",
+    "optim",
     "no_grad",
     "ones",
     "ones_like",
@@ -157,3 +159,7 @@ __all__ = [
     "zeros",
     "zeros_like",
 ]
+
+from groundup import text  # noqa: E402  (WordPiece, BERT inputs, the shipped corpus)
+
+__all__ += ["text"]

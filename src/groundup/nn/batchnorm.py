@@ -127,3 +127,10 @@ class BatchNorm1d(_BatchNorm):
     """Batch norm over (N, C) features or (N, C, L) sequences, per channel C."""
 
     _input_dims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over (N, C, H, W) feature maps: one mean and variance per channel C, taken
+    over the batch and every pixel (N*H*W values), and one (weight, bias) pair per channel."""
+
+    _input_dims = (4,)

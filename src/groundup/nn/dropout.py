@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from groundup.nn.module import Module
-from groundup.ops.dropout import dropout
+from groundup.ops.dropout import dropout, dropout2d
 from groundup.tensor import Tensor
 
 
@@ -22,3 +22,11 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Dropout2d(Dropout):
+    """Channel dropout for (N, C, H, W): each feature map is zeroed whole with probability p
+    (the kept ones scaled by 1/(1-p)) while training; identity in evaluation."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return dropout2d(input, self.p, self.training)

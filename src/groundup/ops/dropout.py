@@ -41,3 +41,25 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     if not training or p == 0:
         return x
     return Dropout.apply(x, dropout_mask(x.shape, p, x.dtype))
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Channel dropout: zero whole feature maps of (N, C, H, W) with probability p, scaling
+    the kept ones by 1/(1-p). Neighbouring pixels are strongly correlated, so dropping single
+    pixels barely regularizes a CNN; dropping a channel does (Tompson et al., 2015).
+
+    As in torch, a 3-D input is read as (N, C, L) and its channels are dropped.
+    """
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if x.ndim not in (3, 4):
+        raise RuntimeError(
+            f"dropout2d: expected a 4-D input (N, C, H, W) (or 3-D, read as (N, C, L)), "
+            f"got input of shape {x.shape}"
+        )
+    if x.data.dtype.kind != "f":
+        raise TypeError(f"dropout2d: expected a floating-point tensor, got dtype {x.dtype}")
+    if not training or p == 0:
+        return x
+    mask = dropout_mask((*x.shape[:2],) + (1,) * (x.ndim - 2), p, x.dtype)  # (N, C, 1, 1)
+    return Dropout.apply(x, mask)  # the mask broadcasts over each map

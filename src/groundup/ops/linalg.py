@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -47,15 +48,18 @@ class Linear(Function):
 
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         self.x, self.weight = x, weight
-        out = x @ weight.T
+        # One 2-D GEMM over all leading dims: NumPy would run one small GEMM per batch entry
+        rows = math.prod(x.shape[:-1])  # N = product of the leading dims
+        out = x.reshape(rows, x.shape[-1]) @ weight.T  # (N, in) @ (in, out)
         if bias is not None:
             out += bias
-        return out
+        return out.reshape(*x.shape[:-1], weight.shape[0])
 
     def backward(self, grad: np.ndarray) -> tuple[Any, Any, Any]:
-        dx = grad @ self.weight if self.parents[0] is not None else None
-        g2 = grad.reshape(-1, grad.shape[-1])  # (N, out), N = product of leading dims
-        dw = g2.T @ self.x.reshape(-1, self.x.shape[-1]) if self.parents[1] is not None else None
+        rows = math.prod(grad.shape[:-1])  # N = product of the leading dims
+        g2 = grad.reshape(rows, grad.shape[-1])  # (N, out)
+        dx = (g2 @ self.weight).reshape(self.x.shape) if self.parents[0] is not None else None
+        dw = g2.T @ self.x.reshape(rows, self.x.shape[-1]) if self.parents[1] is not None else None
         db = g2.sum(axis=0) if len(self.parents) > 2 and self.parents[2] is not None else None
         return dx, dw, db
 

@@ -1,0 +1,397 @@
+"""`TransformerSeq2Seq`: the encoder-decoder Transformer on token ids, trained with teacher
+forcing and decoded greedily (Vaswani et al. 2017, at toy scale).
+
+    source ids (N, S) -> embedding * sqrt(d) + positions -> encoder (padding masked)
+                                                              -> memory (N, S, d)
+    target ids (N, T) -> embedding * sqrt(d) + positions -> decoder (causal mask,
+                         cross-attention over memory) -> Linear -> logits (N, T, V)
+
+`train_transformer_seq2seq(task='dates' | 'addition' | ...)` trains one on a toy task of
+`groundup.data.datasets.sequences` with Adam and the paper's warm-up schedule and reports
+exact-match accuracy of greedy decoding, as `train_seq2seq` does for the LSTMs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from groundup import nn
+from groundup.data.datasets.sequences import SequenceData, addition, copying, dates, reversal
+from groundup.nn.utils import clip_grad_norm_
+from groundup.ops.cross_entropy import cross_entropy
+from groundup.optim import Adam
+from groundup.optim.lr_scheduler import WarmupInverseSqrtLR
+from groundup.random import default_generator, manual_seed
+from groundup.tensor import Tensor, no_grad
+
+POSITIONALS = ("sinusoidal", "learned", "none")
+
+
+def _ids(x: Any) -> np.ndarray:
+    ids = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if ids.ndim != 2 or ids.dtype.kind not in "iu":
+        raise ValueError(
+            f"TransformerSeq2Seq: token ids must be an integer array of shape (N, length), "
+            f"got shape {ids.shape} and dtype {ids.dtype}"
+        )
+    return ids
+
+
+class TransformerSeq2Seq(nn.Module):
+    """nn.Transformer (batch first) between token embeddings and an output projection.
+
+    Args:
+        vocab_size: source vocabulary size (and the target's, unless given).
+        d_model, nhead, num_encoder_layers, num_decoder_layers, dim_feedforward, dropout,
+        norm_first, activation: passed to `nn.Transformer`.
+        max_len: rows of the position table (longest source or target).
+        pad_id: source padding id; padded source positions are masked out of attention.
+        positional: "sinusoidal" (the paper's), "learned", or "none" (order-blind).
+    """
+
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 64,
+        nhead: int = 4,
+        num_encoder_layers: int = 2,
+        num_decoder_layers: int = 2,
+        dim_feedforward: int = 256,
+        dropout: float = 0.1,
+        max_len: int = 64,
+        pad_id: int | None = 0,
+        target_vocab_size: int | None = None,
+        positional: str = "sinusoidal",
+        norm_first: bool = False,
+        activation: str = "relu",
+    ):
+        super().__init__()
+        if positional not in POSITIONALS:
+            raise ValueError(
+                f"TransformerSeq2Seq: positional must be one of {POSITIONALS}, got {positional!r}"
+            )
+        out_vocab = target_vocab_size or vocab_size
+        self.config: dict[str, Any] = {
+            "name": "TransformerSeq2Seq",
+            "vocab_size": vocab_size,
+            "d_model": d_model,
+            "nhead": nhead,
+            "num_encoder_layers": num_encoder_layers,
+            "num_decoder_layers": num_decoder_layers,
+            "dim_feedforward": dim_feedforward,
+            "dropout": dropout,
+            "max_len": max_len,
+            "pad_id": pad_id,
+            "target_vocab_size": target_vocab_size,
+            "positional": positional,
+            "norm_first": norm_first,
+            "activation": activation,
+        }
+        self.d_model, self.pad_id = d_model, pad_id
+        self.src_embedding = nn.Embedding(vocab_size, d_model)
+        self.tgt_embedding = nn.Embedding(out_vocab, d_model)
+        for emb in (self.src_embedding, self.tgt_embedding):
+            # N(0, 1/d) so that the sqrt(d)-scaled embeddings have unit-size entries, like
+            # the position table they are added to
+            nn.init.normal_(emb.weight, 0.0, d_model**-0.5)
+        self.positional: nn.Module | None = None
+        if positional == "sinusoidal":
+            self.positional = nn.SinusoidalPositionalEncoding(d_model, max_len, batch_first=True)
+        elif positional == "learned":
+            self.positional = nn.LearnedPositionalEncoding(d_model, max_len, batch_first=True)
+        self.embedding_dropout = nn.Dropout(dropout)
+        self.transformer = nn.Transformer(
+            d_model,
+            nhead,
+            num_encoder_layers,
+            num_decoder_layers,
+            dim_feedforward,
+            dropout,
+            activation,
+            batch_first=True,
+            norm_first=norm_first,
+        )
+        self.generator = nn.Linear(d_model, out_vocab)
+
+    # ------------------------------------------------------------------ pieces
+    def _embed(self, embedding: nn.Embedding, ids: np.ndarray) -> Tensor:
+        x = embedding(Tensor(ids)) * math.sqrt(self.d_model)  # (N, L) -> (N, L, d)
+        if self.positional is not None:
+            x = self.positional(x)  # + PE[:L]
+        return self.embedding_dropout(x)
+
+    def padding_mask(self, source: Any) -> np.ndarray | None:
+        """(N, S) bool, True at padded source positions (None without a pad id)."""
+        return None if self.pad_id is None else _ids(source) == self.pad_id
+
+    def encode(self, source: Any) -> tuple[Tensor, np.ndarray | None]:
+        """Memory (N, S, d) and the source padding mask (N, S)."""
+        mask = self.padding_mask(source)
+        x = self._embed(self.src_embedding, _ids(source))
+        return self.transformer.encoder(x, src_key_padding_mask=mask), mask
+
+    def decode(self, target: Any, memory: Tensor, mask: np.ndarray | None) -> Tensor:
+        """Logits (N, T, V) for decoder inputs `target` (N, T), each position seeing only
+        the target tokens up to itself and the whole (unpadded) source."""
+        ids = _ids(target)
+        causal = nn.Transformer.generate_square_subsequent_mask(ids.shape[1], dtype=memory.dtype)
+        y = self.transformer.decoder(
+            self._embed(self.tgt_embedding, ids),
+            memory,
+            tgt_mask=causal,
+            tgt_is_causal=True,
+            memory_key_padding_mask=mask,
+        )  # (N, T, d)
+        return self.generator(y)  # (N, T, d) -> (N, T, V)
+
+    def forward(self, source: Any, target: Any) -> Tensor:
+        """Teacher forcing: logits (N, T, V) for decoder inputs `target` (start token first)."""
+        memory, mask = self.encode(source)
+        return self.decode(target, memory, mask)
+
+    # ---------------------------------------------------------------- decoding
+    def generate(
+        self,
+        source: Any,
+        max_length: int,
+        start_id: int,
+        end_id: int | None = None,
+        pad_id: int = 0,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Greedy decoding in evaluation mode: start from `start_id` and append each step's
+        argmax for `max_length` steps or until every sequence has produced `end_id` (later
+        positions get `pad_id`). Returns the ids (N, max_length) and the last decoder
+        layer's cross-attention weights (N, max_length, S), averaged over the heads."""
+        was_training = self.training
+        self.eval()
+        try:
+            with no_grad():
+                memory, mask = self.encode(source)
+                n = memory.shape[0]
+                tokens = np.full((n, 1), start_id, dtype=np.int64)
+                finished = np.zeros(n, dtype=bool)
+                for _ in range(max_length):
+                    logits = self.decode(tokens, memory, mask)  # (N, t, V): re-run the prefix
+                    step = logits.data[:, -1].argmax(axis=-1)  # (N,)
+                    step = np.where(finished, pad_id, step)
+                    tokens = np.concatenate([tokens, step[:, None]], axis=1)
+                    if end_id is not None:
+                        finished |= step == end_id
+                        if finished.all():
+                            break
+                out = np.full((n, max_length), pad_id, dtype=np.int64)
+                out[:, : tokens.shape[1] - 1] = tokens[:, 1:]
+                cross = self.attention_weights(source, tokens[:, :-1])["cross"][-1]
+                attn = np.zeros((n, max_length, cross.shape[-1]), cross.dtype)
+                attn[:, : cross.shape[1]] = cross
+        finally:
+            self.train(was_training)
+        return out, attn
+
+    def attention_weights(
+        self, source: Any, target: Any, average_attn_weights: bool = True
+    ) -> dict[str, list[np.ndarray]]:
+        """Every layer's weights of the three attentions, for inputs (N, S) and (N, T):
+        'encoder' (N, S, S) self-attention, 'decoder' (N, T, T) masked self-attention,
+        'cross' (N, T, S) encoder-decoder attention (with average_attn_weights=False, a
+        head axis after N). Evaluation mode, no gradients."""
+        out: dict[str, list[np.ndarray]] = {"encoder": [], "decoder": [], "cross": []}
+        was_training = self.training
+        self.eval()
+        avg = average_attn_weights
+        encoder: Any = self.transformer.encoder  # nn.TransformerEncoder / Decoder, built above
+        decoder: Any = self.transformer.decoder
+        try:
+            with no_grad():
+                mask = self.padding_mask(source)
+                x = self._embed(self.src_embedding, _ids(source))
+                for layer in encoder.layers:
+                    h = layer.norm1(x) if layer.norm_first else x
+                    w = layer.self_attn(h, h, h, key_padding_mask=mask, average_attn_weights=avg)
+                    out["encoder"].append(w[1].data)
+                    x = layer(x, src_key_padding_mask=mask)
+                if encoder.norm is not None:
+                    x = encoder.norm(x)
+                ids = _ids(target)
+                causal = nn.Transformer.generate_square_subsequent_mask(ids.shape[1], dtype=x.dtype)
+                y = self._embed(self.tgt_embedding, ids)
+                for layer in decoder.layers:
+                    h = layer.norm1(y) if layer.norm_first else y
+                    w = layer.self_attn(h, h, h, attn_mask=causal, average_attn_weights=avg)
+                    out["decoder"].append(w[1].data)
+                    z = y + layer._sa_block(h, causal, None, True)  # the cross-attention query:
+                    q = layer.norm2(z) if layer.norm_first else layer.norm1(z)  # after block 1
+                    w = layer.multihead_attn(
+                        q, x, x, key_padding_mask=mask, average_attn_weights=avg
+                    )
+                    out["cross"].append(w[1].data)
+                    y = layer(
+                        y, x, tgt_mask=causal, tgt_is_causal=True, memory_key_padding_mask=mask
+                    )
+        finally:
+            self.train(was_training)
+        return out
+
+    def extra_repr(self) -> str:
+        return f"positional={self.config['positional']!r}"
+
+
+# ------------------------------------------------------------- training entry point
+TASKS: dict[str, Callable[..., SequenceData]] = {
+    "addition": addition,
+    "dates": dates,
+    "date": dates,
+    "reversal": reversal,
+    "copying": copying,
+}
+# Epochs per task with the default model (d_model 64, 2 + 2 layers). Measured: dates 99.02%
+# after 2 epochs, 99.90% after 4, 100.00% after 6; addition 99.50% after 11, 99.98% after 18.
+TASK_EPOCHS = {"addition": 20, "dates": 6, "reversal": 10, "copying": 10}
+
+
+@dataclass
+class TransformerResult:
+    """What `train_transformer_seq2seq` returns: the final test exact match, one record per
+    epoch (epoch, loss, accuracy, seconds), decoded test examples (source, target,
+    prediction), the trained model, the data and the settings."""
+
+    accuracy: float
+    history: list[dict[str, float]]
+    examples: list[tuple[str, str, str]]
+    model: TransformerSeq2Seq
+    data: SequenceData
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def predict(
+    model: TransformerSeq2Seq, data: SequenceData, split: str = "test", batch_size: int = 1000
+) -> list[str]:
+    """Greedy-decoded strings for every source of a split."""
+    assert data.vocab is not None
+    x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
+    vocab, texts = data.vocab, []
+    for i in range(0, len(x), batch_size):
+        ids, _ = model.generate(
+            x[i : i + batch_size], y.shape[1] - 1, vocab.start_id, vocab.end_id, vocab.pad_id
+        )
+        texts += vocab.decode_batch(ids)
+    return texts
+
+
+def exact_match(model: TransformerSeq2Seq, data: SequenceData, split: str = "test") -> float:
+    """Fraction of sources whose greedy decoding equals the target string exactly."""
+    predictions = predict(model, data, split)
+    return float(np.mean([p == t for p, t in zip(predictions, data.targets(split), strict=True)]))
+
+
+def train_transformer_seq2seq(
+    task: str | SequenceData = "dates",
+    *,
+    epochs: int | None = None,
+    batch_size: int = 128,
+    d_model: int = 64,
+    nhead: int = 4,
+    num_layers: int = 2,
+    dim_feedforward: int = 256,
+    dropout: float = 0.1,
+    positional: str = "sinusoidal",
+    norm_first: bool = False,
+    lr: float = 2e-3,
+    warmup: int = 200,
+    clip: float | None = 1.0,
+    train_size: int | None = None,
+    seed: int = 0,
+    examples: int = 5,
+    log: Callable[[str], None] | None = print,
+) -> TransformerResult:
+    """Train a `TransformerSeq2Seq` (`num_layers` encoder and decoder layers) on `task`
+    ("dates" or "date", "addition", "reversal", "copying", or a `SequenceData`) with Adam
+    (betas 0.9, 0.98 as in the paper), linear warm-up over `warmup` steps then 1/sqrt decay
+    from peak `lr`, gradient-norm clipping and teacher forcing; report the test exact match
+    of greedy decoding after every epoch. `train_size` trains on a prefix only.
+    """
+    if isinstance(task, str) and task not in TASKS:
+        raise ValueError(
+            f"train_transformer_seq2seq: unknown task {task!r}; choose from {sorted(TASKS)}"
+        )
+    manual_seed(seed)
+    data = TASKS[task]() if isinstance(task, str) else task
+    assert data.vocab is not None
+    epochs = TASK_EPOCHS.get(data.name, 10) if epochs is None else epochs
+    max_len = max(data.x_train.shape[1], data.y_train.shape[1])
+    net = TransformerSeq2Seq(
+        len(data.vocab),
+        d_model,
+        nhead,
+        num_layers,
+        num_layers,
+        dim_feedforward,
+        dropout,
+        max_len,
+        data.vocab.pad_id,
+        positional=positional,
+        norm_first=norm_first,
+    )
+    optimizer = Adam(net.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
+    schedule = WarmupInverseSqrtLR(optimizer, warmup)
+    x, y = data.x_train[:train_size], data.y_train[:train_size]
+    history: list[dict[str, float]] = []
+    rng = default_generator()
+    for epoch in range(1, epochs + 1):
+        start, losses = time.perf_counter(), []
+        net.train()
+        order = rng.permutation(len(x))
+        for i in range(0, len(x) - batch_size + 1, batch_size):
+            idx = order[i : i + batch_size]
+            logits = net(x[idx], y[idx, :-1])  # (B, T, V)
+            loss = cross_entropy(
+                logits.reshape(-1, logits.shape[-1]), Tensor(y[idx, 1:].reshape(-1))
+            )
+            optimizer.zero_grad()
+            loss.backward()
+            if clip is not None:
+                clip_grad_norm_(net.parameters(), clip)
+            optimizer.step()
+            schedule.step()
+            losses.append(loss.item())
+        accuracy = exact_match(net, data)
+        record = {
+            "epoch": epoch,
+            "loss": float(np.mean(losses)) if losses else float("nan"),
+            "accuracy": accuracy,
+            "seconds": time.perf_counter() - start,
+        }
+        history.append(record)
+        if log is not None:
+            log(
+                f"epoch {epoch:3d}/{epochs}  loss {record['loss']:.4f}  "
+                f"exact match {100 * accuracy:6.2f}%  ({record['seconds']:.1f} s)"
+            )
+    predictions = predict(net, data) if examples else []
+    shown = list(
+        zip(data.sources()[:examples], data.targets()[:examples], predictions, strict=False)
+    )
+    settings = {
+        "task": data.name,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "d_model": d_model,
+        "nhead": nhead,
+        "num_layers": num_layers,
+        "dim_feedforward": dim_feedforward,
+        "dropout": dropout,
+        "positional": positional,
+        "norm_first": norm_first,
+        "lr": lr,
+        "warmup": warmup,
+        "clip": clip,
+        "seed": seed,
+    }
+    accuracy = history[-1]["accuracy"] if history else exact_match(net, data)
+    return TransformerResult(accuracy, history, shown, net, data, settings)
