@@ -162,6 +162,8 @@ def test_resuming_a_finished_run_trains_no_more(tmp_path):
 SIGINT_SCRIPT = textwrap.dedent(
     """
     import os, signal, sys
+    # a process started in the background inherits SIGINT ignored; Ctrl-C needs the default
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from groundup import nn
     from groundup.train import Callback, fit, save_weights
     from tests.test_train_resume import make_run
@@ -186,8 +188,17 @@ SIGINT_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.fixture
+def default_sigint():
+    """Python's own Ctrl-C handler, even when the test run was started with SIGINT ignored
+    (as background jobs of a non-interactive shell are)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 @pytest.mark.skipif(os.name != "posix", reason="SIGINT to self")
-def test_sigint_in_one_process_and_resume_in_another(tmp_path):
+def test_sigint_in_one_process_and_resume_in_another(tmp_path, default_sigint):
     ckpt, partial, final = (
         tmp_path / n for n in ("c.safetensors", "p.safetensors", "f.safetensors")
     )
@@ -214,7 +225,7 @@ def test_sigint_in_one_process_and_resume_in_another(tmp_path):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_fit_restores_the_sigint_handler():
+def test_fit_restores_the_sigint_handler(default_sigint):
     model, opt, sched, loader = make_run(0)
     run(model, opt, sched, loader, 1)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
