@@ -27,7 +27,7 @@ browser:
 	  || echo "chromium could not be installed: the browser test will be skipped"; }
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff check src tests benchmarks tools examples
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
