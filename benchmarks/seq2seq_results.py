@@ -20,8 +20,9 @@ N(0, 0.01^2), weights N(0, 1/fan_in), zero biases); `--init torch` keeps each la
 Measured (seed 0 unless noted; a shared 2-core machine; ~11-15 min per addition run,
 ~15 min for dates, ~3 min for MNIST-1D):
   mnist1d-gru        92.7% at 8,000 steps (91.4% at 6,000)
-  addition-plain     16.88% at epoch 25 (torch init)
-  addition-reversed  95.60% at epoch 25 (torch init)
+  addition-plain     book init: 14.52% at epoch 25 (25-37% over epochs 20-24);
+                     torch init: 16.88%
+  addition-reversed  book init: 95.98% at epoch 25 (best 98.44%); torch init: 95.60%
   addition-peeky     book init: 95.84% at epoch 25, best 99.56% (epoch 23);
                      torch init: 94.62% (best 99.58%), seed 1: 99.46%
                      (once above ~95% the exact match swings by a few points per epoch)
