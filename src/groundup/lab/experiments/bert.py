@@ -73,8 +73,8 @@ def masking_rates(seed: int, size: str) -> ExperimentResult:
     result.claim(
         "fifteen_percent_chosen",
         _binomial_ok(rates["chosen"], 0.15, n_ordinary),
-        f"Over {draws} maskings of {len(pairs)} sentence pairs ({n_ordinary:,} ordinary "
-        "tokens), 15% of the tokens are chosen as prediction targets.",
+        f"Over {draws} maskings of {len(pairs)} sentence pairs ({n_ordinary // draws:,} "
+        "ordinary tokens each), 15% of the tokens are chosen as prediction targets.",
     )
     # a random replacement equal to the original (1 in ~vocab) is counted as kept
     result.claim(
