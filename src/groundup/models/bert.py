@@ -9,7 +9,7 @@ and next-sentence prediction, then fine-tuned from its [CLS] output.
 
 Names and defaults follow Hugging Face's `BertConfig` and BERT modules (PyTorch itself has no
 BERT); the encoder is groundup's `nn.TransformerEncoder`, so its keys are torch's
-(`bert.encoder.layers.0.self_attn.in_proj_weight`, ...). One difference from torch's layer:
+(`bert.encoder.layers.0.self_attn.in_proj_weight`, ...). One difference from PyTorch's layer:
 its dropout after the feed-forward activation is off, as in BERT. `attention_mask` follows
 Hugging Face: 1 for real tokens, 0 for padding.
 

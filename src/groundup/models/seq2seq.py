@@ -24,7 +24,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -267,8 +267,22 @@ class Seq2SeqResult:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
+class GreedyDecoder(Protocol):
+    """Any model with `generate(source, max_length, start_id, end_id, pad_id)`: the RNN
+    seq2seq here and the Transformer seq2seq share `predict` and `exact_match`."""
+
+    def generate(
+        self,
+        source: Any,
+        max_length: int,
+        start_id: int,
+        end_id: int | None = ...,
+        pad_id: int = ...,
+    ) -> tuple[Any, Any]: ...
+
+
 def predict(
-    model: Seq2Seq, data: SequenceData, split: str = "test", batch_size: int = 1000
+    model: GreedyDecoder, data: SequenceData, split: str = "test", batch_size: int = 1000
 ) -> list[str]:
     """Greedy-decoded strings for every source of a split."""
     assert data.vocab is not None
@@ -282,7 +296,7 @@ def predict(
     return texts
 
 
-def exact_match(model: Seq2Seq, data: SequenceData, split: str = "test") -> float:
+def exact_match(model: GreedyDecoder, data: SequenceData, split: str = "test") -> float:
     """Fraction of sources whose greedy decoding equals the target string exactly."""
     predictions = predict(model, data, split)
     return float(np.mean([p == t for p, t in zip(predictions, data.targets(split), strict=True)]))

@@ -23,6 +23,7 @@ import numpy as np
 
 from groundup import nn
 from groundup.data.datasets.sequences import SequenceData, addition, copying, dates, reversal
+from groundup.models.seq2seq import exact_match, predict
 from groundup.nn.utils import clip_grad_norm_
 from groundup.ops.cross_entropy import cross_entropy
 from groundup.optim import Adam
@@ -267,27 +268,6 @@ class TransformerResult:
     model: TransformerSeq2Seq
     data: SequenceData
     settings: dict[str, Any] = field(default_factory=dict)
-
-
-def predict(
-    model: TransformerSeq2Seq, data: SequenceData, split: str = "test", batch_size: int = 1000
-) -> list[str]:
-    """Greedy-decoded strings for every source of a split."""
-    assert data.vocab is not None
-    x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-    vocab, texts = data.vocab, []
-    for i in range(0, len(x), batch_size):
-        ids, _ = model.generate(
-            x[i : i + batch_size], y.shape[1] - 1, vocab.start_id, vocab.end_id, vocab.pad_id
-        )
-        texts += vocab.decode_batch(ids)
-    return texts
-
-
-def exact_match(model: TransformerSeq2Seq, data: SequenceData, split: str = "test") -> float:
-    """Fraction of sources whose greedy decoding equals the target string exactly."""
-    predictions = predict(model, data, split)
-    return float(np.mean([p == t for p, t in zip(predictions, data.targets(split), strict=True)]))
 
 
 def train_transformer_seq2seq(

@@ -44,7 +44,7 @@ class _PositionalEncoding(Module):
     dropout: Dropout
 
     def table(self) -> Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define table() (abstract)")
 
     def forward(self, x: Tensor) -> Tensor:
         """x (S, N, E), or (N, S, E) with batch_first, or (S, E) -> the same shape."""
