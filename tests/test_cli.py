@@ -99,7 +99,7 @@ def test_mnist1d_shape_table_matches_the_data():
 @pytest.mark.parametrize(
     "args, text",
     [
-        (["train", "--model", "cnn"], "unknown model 'cnn'"),
+        (["train", "--model", "resnet"], "unknown model 'resnet'"),
         (["train", "--dataset", "cifar"], "unknown dataset 'cifar'"),
         (["train", "--optimizer", "lbfgs"], "unknown optimizer 'lbfgs'"),
         (["train", "--epochs", "0"], "must be positive"),
@@ -186,17 +186,17 @@ class InterruptOnce(Callback):
 def test_ctrl_c_saves_checkpoint_and_resume_matches_an_uninterrupted_run(capsys, monkeypatch):
     args = ["train", "--epochs", "3", "--hidden", "16", "--quiet", "--seed", "1"]
     assert main([*args, "--save", "straight.safetensors"]) == 0
-    original_fit = cli.fit
+    original_fit = cli.classify.fit
     interrupt = InterruptOnce()
 
     def fit_with_interrupt(*a, **kw):
         return original_fit(*a, **kw, callbacks=[interrupt])
 
-    monkeypatch.setattr(cli, "fit", fit_with_interrupt)
+    monkeypatch.setattr(cli.classify, "fit", fit_with_interrupt)
     assert main([*args, "--checkpoint", "c.safetensors", "--save", "r.safetensors"]) == 130
     assert "interrupted in epoch 1/3 after 5 batches" in capsys.readouterr().err
     assert Path("c.safetensors").exists() and not Path("r.safetensors").exists()
-    monkeypatch.setattr(cli, "fit", original_fit)
+    monkeypatch.setattr(cli.classify, "fit", original_fit)
     assert main([*args, "--resume", "c.safetensors", "--save", "r.safetensors"]) == 0
     straight, _ = read("straight.safetensors")
     resumed, _ = read("r.safetensors")

@@ -2,7 +2,8 @@
 (Greydanus & Kobak 2024: bidirectional, hidden size 6, 5,134 parameters, ~91% test
 accuracy), and `train_gru_mnist1d`, which reproduces that run.
 
-    signal (N, L) -> (N, L, 1): one value per time step
+    signal (N, L) -> (N, L, 1): one value per time step (input_size 1); an image
+        (N, R*C) -> (N, R, C) is read row by row (seq_len R, input_size C)
     -> GRU, batch_first -> (N, L, D*H): every step's state, both directions
     -> flatten (N, L*D*H) -> Linear -> logits (N, classes)
 """
@@ -48,12 +49,13 @@ class GRUClassifier(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         n = x.shape[0]
-        if x.shape[1:] not in ((self.seq_len,), (self.seq_len, self.input_size)):
+        flat = (self.seq_len * self.input_size,)
+        if x.shape[1:] not in (flat, (self.seq_len, self.input_size)):
             raise ValueError(
-                f"GRUClassifier: input of shape {x.shape} must be (N, {self.seq_len}) or "
+                f"GRUClassifier: input of shape {x.shape} must be (N, {flat[0]}) or "
                 f"(N, {self.seq_len}, {self.input_size})"
             )
-        x = x.reshape(n, self.seq_len, self.input_size)  # (N, L) -> (N, L, 1)
+        x = x.reshape(n, self.seq_len, self.input_size)  # (N, L*I) -> (N, L, I)
         out, _ = self.gru(x)  # (N, L, D*H)
         return self.linear(out.reshape(n, -1))  # (N, L*D*H) -> (N, classes)
 
