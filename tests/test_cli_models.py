@@ -113,15 +113,21 @@ def test_transformer_on_reversal(capsys):
 @pytest.mark.parametrize(
     "args, text",
     [
-        (["--model", "mlp", "--task", "addition"], "--task: not an option of --model mlp"),
+        (
+            ["--model", "mlp", "--task", "addition"],
+            "--task: not an option of --model mlp (a classifier: ",
+        ),
         (["--model", "seq2seq", "--dataset", "digits"], "--dataset: not an option of --model"),
         (["--model", "attention", "--checkpoint", "c"], "--checkpoint: not an option"),
         (["--model", "cnn", "--residual"], "--residual: not an option of --model cnn"),
         (["--model", "logistic", "--hidden", "8"], "--hidden: not an option of --model logistic"),
         (["--model", "gru", "--hidden", "8", "8"], "a gru has one hidden size"),
-        (["--model", "transformer", "--reverse"], "--reverse do(es) not apply"),
-        (["--model", "seq2seq", "--d-model", "8"], "--d-model do(es) not apply"),
-        (["--model", "seq2seq", "--dropout", "0.1"], "--dropout do(es) not apply"),
+        (
+            ["--model", "transformer", "--reverse"],
+            "--reverse: not an option of --model transf",
+        ),
+        (["--model", "seq2seq", "--d-model", "8"], "--d-model: not an option of --model seq2seq"),
+        (["--model", "seq2seq", "--dropout", "0.1"], "--dropout: not an option of --model seq2seq"),
         (["--model", "seq2seq", "--hidden", "8", "8"], "has one hidden size; got 2 values"),
         (["--model", "peeky", "--examples", "-1"], "--examples must be 0 or more"),
     ],

@@ -33,6 +33,7 @@ from groundup.cli.common import (
     choice,
     fraction,
     positive,
+    refuse_options,
 )
 from groundup.lab import cli as lab_cli
 from groundup.train import CheckpointError, read_metadata
@@ -96,19 +97,11 @@ def _model_option(p: argparse.ArgumentParser, names: Sequence[str] = MODELS) -> 
     p.add_argument("--model", type=choice("model", names), default="mlp", help=" | ".join(names))
 
 
-def _not_for(model: str, options: Sequence[str], args: argparse.Namespace) -> None:
-    given = [name for name in options if getattr(args, name, None) is not None]
-    if given:
-        flags = ", ".join("--" + name.replace("_", "-") for name in given)
-        kind = "sequence" if model in sequence.MODELS else "dataset"
-        raise CLIError(f"{flags}: not an option of --model {model} (a {kind} model)")
-
-
 def _train(args: argparse.Namespace) -> int:
     if args.model in sequence.MODELS:
-        _not_for(args.model, DATASET_OPTIONS, args)
+        refuse_options(args, DATASET_OPTIONS, " (a sequence model: it takes --task)")
         return sequence.train(args)
-    _not_for(args.model, SEQUENCE_OPTIONS, args)
+    refuse_options(args, SEQUENCE_OPTIONS, " (a classifier: it takes --dataset)")
     return classify.train(args)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import groundup as gu
 from groundup import models, nn, optim
-from groundup.cli.common import EXIT_INTERRUPTED, CLIError, blas_threads
+from groundup.cli.common import EXIT_INTERRUPTED, CLIError, blas_threads, refuse_options
 from groundup.data import DataLoader, TensorDataset
 from groundup.data.datasets import SplitData, digits, mnist1d
 from groundup.inspect.summary import summary as model_summary
@@ -178,11 +178,9 @@ MODEL_OPTIONS = {
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    wrong = {"hidden", "batch_norm", "residual", "dropout"} - MODEL_OPTIONS[args.model]
-    given = sorted(k for k in wrong if getattr(args, k, None) is not None)
-    if given:
-        flags = ", ".join("--" + k.replace("_", "-") for k in given)
-        raise CLIError(f"{flags}: not an option of --model {args.model}")
+    refuse_options(
+        args, {"hidden", "batch_norm", "residual", "dropout"} - MODEL_OPTIONS[args.model]
+    )
 
 
 def train(args: argparse.Namespace) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
@@ -66,6 +66,15 @@ def fraction(upper_inclusive: bool = False) -> Any:
 
     parse.__name__ = "float"
     return parse
+
+
+def refuse_options(args: argparse.Namespace, names: Iterable[str], note: str = "") -> None:
+    """One error line naming every option of `names` that was given (not None) although
+    `--model` does not take it."""
+    given = sorted(name for name in names if getattr(args, name, None) is not None)
+    if given:
+        flags = ", ".join("--" + name.replace("_", "-") for name in given)
+        raise CLIError(f"{flags}: not an option of --model {args.model}{note}")
 
 
 def blas_threads(n: int) -> contextlib.AbstractContextManager[Any]:

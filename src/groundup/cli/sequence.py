@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from groundup import models
-from groundup.cli.common import CLIError, blas_threads
+from groundup.cli.common import CLIError, blas_threads, refuse_options
 from groundup.models.seq2seq import TASKS, exact_match, predict, train_seq2seq
 from groundup.models.transformer import train_transformer_seq2seq
 from groundup.train import load_weights, save_weights
@@ -77,14 +77,10 @@ def add_options(p: argparse.ArgumentParser, choice: Any, positive: Any, frac: An
 
 
 def _check_options(args: argparse.Namespace) -> None:
-    rnn = args.model != "transformer"
-    wrong = TRANSFORMER_OPTIONS - {"dropout"} if rnn else RNN_OPTIONS
-    if rnn and args.dropout is not None:
-        wrong = wrong | {"dropout"}
-    given = sorted(k for k in wrong if getattr(args, k, None) is not None)
-    if given:
-        options = ", ".join("--" + k.replace("_", "-") for k in given)
-        raise CLIError(f"{options} do(es) not apply to --model {args.model}")
+    if args.model == "transformer":
+        refuse_options(args, RNN_OPTIONS)
+    else:
+        refuse_options(args, TRANSFORMER_OPTIONS)
     if args.hidden is not None and len(args.hidden) != 1:
         raise CLIError(f"--model {args.model} has one hidden size; got {len(args.hidden)} values")
 
