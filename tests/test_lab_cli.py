@@ -132,7 +132,7 @@ def test_list_in_korean(capsys: pytest.CaptureFixture[str]) -> None:
 def test_unknown_topic_suggests_close_ones(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lab", "list", "--topic", "init"]) == 1
     assert one_error_line(capsys) == (
-        "groundup lab: error: no topic 'init'; did you mean initialization?"
+        "groundup lab list: error: no topic 'init'; did you mean initialization?"
     )
 
 
@@ -184,7 +184,7 @@ def test_show_an_experiment_id(capsys: pytest.CaptureFixture[str]) -> None:
 def test_show_unknown_id_suggests_close_matches(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["lab", "show", "init.zero-int"]) == 1
     err = one_error_line(capsys)
-    assert err.startswith("groundup lab: error: no question or experiment 'init.zero-int'")
+    assert err.startswith("groundup lab show: error: no question or experiment 'init.zero-int'")
     assert "did you mean init.zero-init" in err
 
 

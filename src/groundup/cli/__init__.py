@@ -125,16 +125,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # --help (0) or a usage error (2), already printed
         return int(e.code or 0)
+    sub = getattr(args, "bert_command", None) or getattr(args, "lab_command", None)
+    command = f"{parser.prog} {args.command}" + (f" {sub}" if sub else "")
     try:
         return int(args.run(args))
     except (CLIError, CheckpointError, ValueError) as e:
         # groundup's ValueErrors name the op, the shapes and the fix: show just that
-        return _fail(f"{parser.prog} {args.command}: error: {e}")
+        return _fail(f"{command}: error: {e}")
     except OSError as e:
         where = f": {e.filename}" if e.filename else ""
-        return _fail(f"{parser.prog} {args.command}: error: {e.strerror or e}{where}")
+        return _fail(f"{command}: error: {e.strerror or e}{where}")
     except KeyboardInterrupt:
-        return _fail(f"{parser.prog} {args.command}: interrupted", EXIT_INTERRUPTED)
+        return _fail(f"{command}: interrupted", EXIT_INTERRUPTED)
 
 
 def _fail(message: str, status: int = EXIT_ERROR) -> int:
