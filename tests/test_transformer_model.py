@@ -11,9 +11,9 @@ from threadpoolctl import threadpool_limits
 import groundup as gu
 from groundup.data.datasets.sequences import copying
 from groundup.models import build
+from groundup.models.seq_training import exact_match
 from groundup.models.transformer import (
     TransformerSeq2Seq,
-    exact_match,
     train_transformer_seq2seq,
 )
 

@@ -14,21 +14,17 @@ exact-match accuracy of greedy decoding, as `train_seq2seq` does for the LSTMs.
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from groundup import nn
 from groundup.data.datasets.sequences import SequenceData, addition, copying, dates, reversal
-from groundup.models.seq2seq import exact_match, predict
-from groundup.nn.utils import clip_grad_norm_
-from groundup.ops.cross_entropy import cross_entropy
+from groundup.models.seq_training import SequenceResult, train_teacher_forced
 from groundup.optim import Adam
 from groundup.optim.lr_scheduler import WarmupInverseSqrtLR
-from groundup.random import default_generator, manual_seed
+from groundup.random import manual_seed
 from groundup.tensor import Tensor, no_grad
 
 POSITIONALS = ("sinusoidal", "learned", "none")
@@ -256,18 +252,7 @@ TASKS: dict[str, Callable[..., SequenceData]] = {
 TASK_EPOCHS = {"addition": 20, "dates": 6, "reversal": 10, "copying": 10}
 
 
-@dataclass
-class TransformerResult:
-    """What `train_transformer_seq2seq` returns: the final test exact match, one record per
-    epoch (epoch, loss, accuracy, seconds), decoded test examples (source, target,
-    prediction), the trained model, the data and the settings."""
-
-    accuracy: float
-    history: list[dict[str, float]]
-    examples: list[tuple[str, str, str]]
-    model: TransformerSeq2Seq
-    data: SequenceData
-    settings: dict[str, Any] = field(default_factory=dict)
+TransformerResult = SequenceResult  # the name `train_transformer_seq2seq` returned before
 
 
 def train_transformer_seq2seq(
@@ -289,7 +274,8 @@ def train_transformer_seq2seq(
     seed: int = 0,
     examples: int = 5,
     log: Callable[[str], None] | None = print,
-) -> TransformerResult:
+    progress: bool = False,
+) -> SequenceResult:
     """Train a `TransformerSeq2Seq` (`num_layers` encoder and decoder layers) on `task`
     ("dates" or "date", "addition", "reversal", "copying", or a `SequenceData`) with Adam
     (betas 0.9, 0.98 as in the paper), linear warm-up over `warmup` steps then 1/sqrt decay
@@ -320,43 +306,6 @@ def train_transformer_seq2seq(
     )
     optimizer = Adam(net.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
     schedule = WarmupInverseSqrtLR(optimizer, warmup)
-    x, y = data.x_train[:train_size], data.y_train[:train_size]
-    history: list[dict[str, float]] = []
-    rng = default_generator()
-    for epoch in range(1, epochs + 1):
-        start, losses = time.perf_counter(), []
-        net.train()
-        order = rng.permutation(len(x))
-        for i in range(0, len(x) - batch_size + 1, batch_size):
-            idx = order[i : i + batch_size]
-            logits = net(x[idx], y[idx, :-1])  # (B, T, V)
-            loss = cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), Tensor(y[idx, 1:].reshape(-1))
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            if clip is not None:
-                clip_grad_norm_(net.parameters(), clip)
-            optimizer.step()
-            schedule.step()
-            losses.append(loss.item())
-        accuracy = exact_match(net, data)
-        record = {
-            "epoch": epoch,
-            "loss": float(np.mean(losses)) if losses else float("nan"),
-            "accuracy": accuracy,
-            "seconds": time.perf_counter() - start,
-        }
-        history.append(record)
-        if log is not None:
-            log(
-                f"epoch {epoch:3d}/{epochs}  loss {record['loss']:.4f}  "
-                f"exact match {100 * accuracy:6.2f}%  ({record['seconds']:.1f} s)"
-            )
-    predictions = predict(net, data) if examples else []
-    shown = list(
-        zip(data.sources()[:examples], data.targets()[:examples], predictions, strict=False)
-    )
     settings = {
         "task": data.name,
         "epochs": epochs,
@@ -373,5 +322,18 @@ def train_transformer_seq2seq(
         "clip": clip,
         "seed": seed,
     }
-    accuracy = history[-1]["accuracy"] if history else exact_match(net, data)
-    return TransformerResult(accuracy, history, shown, net, data, settings)
+    return train_teacher_forced(
+        net,
+        data,
+        net,
+        optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        clip=clip,
+        scheduler=schedule,
+        train_size=train_size,
+        examples=examples,
+        settings=settings,
+        log=log,
+        progress=progress,
+    )
