@@ -74,14 +74,17 @@ def test_summary_of_the_digits_cnn_shows_image_shapes(capsys):
 def test_seq2seq_on_addition_prints_exact_match_and_examples(capsys):
     args = ["--model", "peeky", "--task", "addition", "--epochs", "1", "--hidden", "16"]
     assert main(["train", *args, "--train-size", "512", "--examples", "3"]) == 0
-    out = capsys.readouterr().out
+    captured = capsys.readouterr()
+    out = captured.out
     assert "epoch   1/1" in out and "test exact match: 0." in out
+    assert "epoch 1/1" in captured.err  # the progress bar over the epoch's batches
     assert "5,000 addition examples; peeky" in out
     examples = out.split("decoded test examples")[1].splitlines()[1:4]
     assert len(examples) == 3 and all(" -> " in line for line in examples)
     meta = read_metadata("runs/peeky-addition.safetensors")
     assert meta["config"]["decoder"] == "peeky" and meta["config"]["reverse_input"] is True
     assert meta["info"]["task"] == "addition" and meta["info"]["hidden_size"] == 16
+    assert meta["info"]["schedule"] == "cosine"  # peeky's default
     assert main(["evaluate", "runs/peeky-addition.safetensors"]) == 0
     evaluated = capsys.readouterr().out
     assert f"test exact match on addition: {meta['info']['test_exact_match']:.4f}" in evaluated
@@ -127,6 +130,7 @@ def test_transformer_on_reversal(capsys):
             "--reverse: not an option of --model transf",
         ),
         (["--model", "seq2seq", "--d-model", "8"], "--d-model: not an option of --model seq2seq"),
+        (["--model", "transformer", "--schedule", "cosine"], "--schedule: not an option"),
         (["--model", "seq2seq", "--dropout", "0.1"], "--dropout: not an option of --model seq2seq"),
         (["--model", "seq2seq", "--hidden", "8", "8"], "has one hidden size; got 2 values"),
         (["--model", "peeky", "--examples", "-1"], "--examples must be 0 or more"),

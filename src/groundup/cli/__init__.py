@@ -40,8 +40,7 @@ from groundup.train import CheckpointError, read_metadata
 
 MODELS = (*classify.MODELS, *sequence.MODELS)
 # options that only the dataset models take (the sequence models' are in `sequence`)
-DATASET_OPTIONS = ("dataset", "batch_norm", "residual", "optimizer", "schedule", "checkpoint",
-                   "resume")  # fmt: skip
+DATASET_OPTIONS = ("dataset", "batch_norm", "residual", "optimizer", "checkpoint", "resume")
 SEQUENCE_OPTIONS = ("task", "reverse", "attention", "teacher_forcing", "init", "train_size",
                     "d_model", "heads", "layers", "positional", "norm_first")  # fmt: skip
 
@@ -63,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument(
         "--schedule",
         type=choice("schedule", SCHEDULES),
-        help="constant | cosine (annealed to 0 over the epochs)",
+        help="constant | cosine (annealed to 0 over the run; default: per model)",
     )
     train.add_argument("--seed", type=int, default=0, help="seed of init, shuffling, dropout")
     train.add_argument("--checkpoint", metavar="PATH", help="save a checkpoint every epoch")

@@ -18,11 +18,12 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from groundup import models
 from groundup.cli.common import CLIError, blas_threads, refuse_options
-from groundup.models.seq2seq import TASKS, exact_match, predict, train_seq2seq
+from groundup.models.seq2seq import TASKS, train_seq2seq
+from groundup.models.seq_training import GreedyDecoder, exact_match, predict
 from groundup.models.transformer import train_transformer_seq2seq
 from groundup.train import load_weights, save_weights
 from groundup.train.safefile import ensure_writable
@@ -35,7 +36,10 @@ POSITIONALS = ("sinusoidal", "learned", "none")
 # the task each model trains on when --task is not given, and whether it reverses the input
 DEFAULT_TASK = {"seq2seq": "addition", "peeky": "addition", "attention": "dates"}
 DEFAULT_REVERSE = {"seq2seq": False, "peeky": True, "attention": True}
-RNN_OPTIONS = {"reverse", "attention", "teacher_forcing", "init", "hidden"}
+RNN_OPTIONS = {"reverse", "attention", "teacher_forcing", "init", "hidden", "schedule"}
+# measured: cosine steadies peeky's late epochs on addition (98.9-99.1% at epoch 25 over
+# two seeds and both inits, against 95.8-99.8% with a constant lr); the rest keep the book's
+DEFAULT_SCHEDULE = {"seq2seq": "constant", "peeky": "cosine", "attention": "constant"}
 TRANSFORMER_OPTIONS = {"d_model", "heads", "layers", "positional", "norm_first", "dropout"}
 
 
@@ -111,6 +115,7 @@ def _kwargs(args: argparse.Namespace) -> dict[str, Any]:
             "teacher_forcing": args.teacher_forcing,
             "init": args.init,
             "hidden_size": args.hidden[0] if args.hidden else None,
+            "schedule": args.schedule or DEFAULT_SCHEDULE[args.model],
         }
     return {k: v for k, v in given.items() if v is not None}
 
@@ -135,6 +140,7 @@ def train(args: argparse.Namespace) -> int:
         raise CLIError(f"--examples must be 0 or more, got {args.examples}")
     log = None if args.quiet else print
     kwargs = {**_kwargs(args), "seed": args.seed, "examples": args.examples, "log": log}
+    kwargs["progress"] = log is not None
     if log is not None:
         print(f"generating the {task} task ...")
     with blas_threads(args.blas_threads):
@@ -168,11 +174,11 @@ def evaluate_file(path: str, config: dict[str, Any], info: dict[str, Any]) -> in
     except (TypeError, ValueError) as e:
         raise CLIError(f"{path}: cannot rebuild the model from its config ({e})") from None
     load_weights(model, path)
-    model.eval()
+    decoder = cast(GreedyDecoder, model)
     data = TASKS[task]()
     with blas_threads(1):
-        accuracy = exact_match(model, data)  # type: ignore[arg-type]
-        shown = predict(model, data)[:3]  # type: ignore[arg-type]
+        accuracy = exact_match(decoder, data)
+        shown = predict(decoder, data)[:3]
     print(f"test exact match on {task}: {accuracy:.4f} ({len(data.x_test):,} examples)")
     _print_examples(list(zip(data.sources()[:3], data.targets()[:3], shown, strict=True)))
     return 0

@@ -16,29 +16,33 @@ the first target tokens sit close to the source tokens they depend on).
 
 `train_seq2seq(task=..., model=...)` trains one on a toy task (`groundup.data.datasets.
 sequences`) with the book's settings and reports exact-match accuracy; `exact_match`
-evaluates a trained model by greedy decoding.
+(from `groundup.models.seq_training`, re-exported here) evaluates a trained model by
+greedy decoding.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from groundup import nn
 from groundup.data.datasets.sequences import SequenceData, addition, copying, dates, reversal
-from groundup.nn.utils import clip_grad_norm_
-from groundup.ops.cross_entropy import cross_entropy
+from groundup.models.seq_training import (
+    SequenceResult,
+    exact_match,
+    predict,
+    train_teacher_forced,
+)
 from groundup.ops.shape import cat, stack
-from groundup.optim import Adam
+from groundup.optim import Adam, lr_scheduler
 from groundup.random import default_generator, manual_seed
 from groundup.tensor import Tensor, no_grad
 
 DECODERS = ("plain", "peeky", "attention")
 ATTENTIONS = ("dot", "general", "additive")
+SCHEDULES = ("constant", "cosine")
 
 State = tuple[Tensor, Tensor]
 
@@ -253,53 +257,7 @@ TASK_DEFAULTS: dict[str, dict[str, int]] = {
 }
 
 
-@dataclass
-class Seq2SeqResult:
-    """What `train_seq2seq` returns: the final test exact match, one record per epoch
-    (epoch, loss, accuracy, seconds), decoded test examples (source, target, prediction),
-    the trained model and the data."""
-
-    accuracy: float
-    history: list[dict[str, float]]
-    examples: list[tuple[str, str, str]]
-    model: Seq2Seq
-    data: SequenceData
-    settings: dict[str, Any] = field(default_factory=dict)
-
-
-class GreedyDecoder(Protocol):
-    """Any model with `generate(source, max_length, start_id, end_id, pad_id)`: the RNN
-    seq2seq here and the Transformer seq2seq share `predict` and `exact_match`."""
-
-    def generate(
-        self,
-        source: Any,
-        max_length: int,
-        start_id: int,
-        end_id: int | None = ...,
-        pad_id: int = ...,
-    ) -> tuple[Any, Any]: ...
-
-
-def predict(
-    model: GreedyDecoder, data: SequenceData, split: str = "test", batch_size: int = 1000
-) -> list[str]:
-    """Greedy-decoded strings for every source of a split."""
-    assert data.vocab is not None
-    x, y = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-    vocab, texts = data.vocab, []
-    for i in range(0, len(x), batch_size):
-        ids, _ = model.generate(
-            x[i : i + batch_size], y.shape[1] - 1, vocab.start_id, vocab.end_id, vocab.pad_id
-        )
-        texts += vocab.decode_batch(ids)
-    return texts
-
-
-def exact_match(model: GreedyDecoder, data: SequenceData, split: str = "test") -> float:
-    """Fraction of sources whose greedy decoding equals the target string exactly."""
-    predictions = predict(model, data, split)
-    return float(np.mean([p == t for p, t in zip(predictions, data.targets(split), strict=True)]))
+Seq2SeqResult = SequenceResult  # what `train_seq2seq` returns
 
 
 def train_seq2seq(
@@ -316,21 +274,26 @@ def train_seq2seq(
     clip: float | None = 5.0,
     teacher_forcing: float = 1.0,
     init: str = "torch",
+    schedule: str = "constant",
     train_size: int | None = None,
     seed: int = 0,
     examples: int = 5,
     log: Callable[[str], None] | None = print,
-) -> Seq2SeqResult:
+    progress: bool = False,
+) -> SequenceResult:
     """Train `model` ("seq2seq", "peeky" or "attention") on `task` ("addition", "dates",
     "reversal", "copying" or a `SequenceData`) with Adam, gradient-norm clipping and
     mini-batches of `batch_size` (the last partial batch dropped, as in the book), and
     report test exact match after every epoch. `train_size` trains on a prefix only;
-    `init="book"` uses the book's initialization (see `Seq2Seq`).
+    `init="book"` uses the book's initialization (see `Seq2Seq`). `schedule="constant"`
+    keeps `lr` (the book); "cosine" anneals it to 0 after every batch over the whole run.
     """
     if model not in MODEL_DECODERS:
         raise ValueError(f"train_seq2seq: model must be one of {sorted(MODEL_DECODERS)}")
     if isinstance(task, str) and task not in TASKS:
         raise ValueError(f"train_seq2seq: unknown task {task!r}; choose from {sorted(TASKS)}")
+    if schedule not in SCHEDULES:
+        raise ValueError(f"train_seq2seq: schedule must be one of {SCHEDULES}, got {schedule!r}")
     manual_seed(seed)
     data = TASKS[task]() if isinstance(task, str) else task
     assert data.vocab is not None
@@ -348,43 +311,9 @@ def train_seq2seq(
         init=init,
     )
     optimizer = Adam(net.parameters(), lr=lr)
-    x, y = data.x_train[:train_size], data.y_train[:train_size]
-    history: list[dict[str, float]] = []
-    rng = default_generator()
-    for epoch in range(1, epochs + 1):
-        start, losses = time.perf_counter(), []
-        net.train()
-        order = rng.permutation(len(x))
-        for i in range(0, len(x) - batch_size + 1, batch_size):
-            idx = order[i : i + batch_size]
-            logits = net(x[idx], y[idx, :-1], teacher_forcing)  # (B, T, V)
-            loss = cross_entropy(
-                logits.reshape(-1, logits.shape[-1]), Tensor(y[idx, 1:].reshape(-1))
-            )
-            optimizer.zero_grad()
-            loss.backward()
-            if clip is not None:
-                clip_grad_norm_(net.parameters(), clip)
-            optimizer.step()
-            losses.append(loss.item())
-        net.eval()
-        accuracy = exact_match(net, data)
-        record = {
-            "epoch": epoch,
-            "loss": float(np.mean(losses)),
-            "accuracy": accuracy,
-            "seconds": time.perf_counter() - start,
-        }
-        history.append(record)
-        if log is not None:
-            log(
-                f"epoch {epoch:3d}/{epochs}  loss {record['loss']:.4f}  "
-                f"exact match {100 * accuracy:6.2f}%  ({record['seconds']:.1f} s)"
-            )
-    predictions = predict(net, data) if examples else []
-    shown = list(
-        zip(data.sources()[:examples], data.targets()[:examples], predictions, strict=False)
-    )
+    n = len(data.x_train[:train_size])
+    steps = epochs * max(n // batch_size, 1)  # optimizer steps in the whole run
+    scheduler = lr_scheduler.CosineAnnealingLR(optimizer, steps) if schedule == "cosine" else None
     settings = {
         "task": data.name,
         "model": model,
@@ -398,13 +327,40 @@ def train_seq2seq(
         "clip": clip,
         "teacher_forcing": teacher_forcing,
         "init": init,
+        "schedule": schedule,
         "seed": seed,
     }
-    return Seq2SeqResult(
-        history[-1]["accuracy"] if history else exact_match(net, data),
-        history,
-        shown,
+
+    def forward(source: np.ndarray, decoder_input: np.ndarray) -> Tensor:
+        return net(source, decoder_input, teacher_forcing)
+
+    return train_teacher_forced(
         net,
         data,
-        settings,
+        forward,
+        optimizer,
+        epochs=epochs,
+        batch_size=batch_size,
+        clip=clip,
+        scheduler=scheduler,
+        train_size=train_size,
+        examples=examples,
+        settings=settings,
+        log=log,
+        progress=progress,
     )
+
+
+__all__ = [
+    "ATTENTIONS",
+    "DECODERS",
+    "MODEL_DECODERS",
+    "SCHEDULES",
+    "TASKS",
+    "TASK_DEFAULTS",
+    "Seq2Seq",
+    "Seq2SeqResult",
+    "exact_match",
+    "predict",
+    "train_seq2seq",
+]
