@@ -39,7 +39,6 @@ plus the --init, --schedule, --seed and --epochs options listed beside the numbe
   addition-peeky     constant lr (--schedule constant), epochs 20-25:
                        book init   98.48 93.42 98.88 99.56 98.00 95.84%
                        torch init  99.32 91.58 99.00 99.62 99.58 99.80%
-                       (torch init, seed 1: 99.46% at epoch 25)
                      cosine (the default; --init torch for torch init), epochs 20-25:
                        book init   98.70 98.70 98.84 98.90 98.90 98.92%
                        book, seed 1:  98.86 99.24 99.10 99.12 99.12 99.12%
