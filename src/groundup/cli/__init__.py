@@ -31,7 +31,6 @@ from groundup.cli.common import (
     Parser,
     add_blas_option,
     choice,
-    fraction,
     positive,
     refuse_options,
 )
@@ -56,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         "encoder-decoder on a sequence task (seq2seq, peeky, attention, transformer).",
     )
     _model_option(train)
-    classify.add_model_options(train, choice, positive, fraction())
+    classify.add_model_options(train)
     train.add_argument("--epochs", type=positive(int), help="epochs to train (in total)")
     train.add_argument("--lr", type=positive(float), help="learning rate")
     train.add_argument(
@@ -72,12 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--quiet", action="store_true", help="print only the final result")
     add_blas_option(train)
-    sequence.add_options(train, choice, positive, fraction)
+    sequence.add_options(train)
     train.set_defaults(run=_train)
 
     summary = commands.add_parser("summary", help="print layers, shapes, params and memory")
     _model_option(summary, classify.MODELS)
-    classify.add_model_options(summary, choice, positive, fraction())
+    classify.add_model_options(summary)
     summary.set_defaults(run=classify.summary)
 
     evaluate_ = commands.add_parser("evaluate", help="test accuracy of saved weights")

@@ -16,7 +16,15 @@ from typing import Any
 
 import groundup as gu
 from groundup import models, nn, optim
-from groundup.cli.common import EXIT_INTERRUPTED, CLIError, blas_threads, refuse_options
+from groundup.cli.common import (
+    EXIT_INTERRUPTED,
+    CLIError,
+    blas_threads,
+    choice,
+    fraction,
+    positive,
+    refuse_options,
+)
 from groundup.data import DataLoader, TensorDataset
 from groundup.data.datasets import SplitData, digits, mnist1d
 from groundup.inspect.summary import summary as model_summary
@@ -73,7 +81,7 @@ MODEL_DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
 }
 
 
-def add_model_options(p: argparse.ArgumentParser, choice: Any, positive: Any, prob: Any) -> None:
+def add_model_options(p: argparse.ArgumentParser) -> None:
     """Options that pick and shape a dataset model (shared by train and summary)."""
     p.add_argument(
         "--dataset",
@@ -96,7 +104,9 @@ def add_model_options(p: argparse.ArgumentParser, choice: Any, positive: Any, pr
         action=argparse.BooleanOptionalAction,
         help="skip connections around equal-width hidden layers (mlp)",
     )
-    p.add_argument("--dropout", type=prob, help="dropout (mlp: after hidden layers; transformer)")
+    p.add_argument(
+        "--dropout", type=fraction(), help="dropout (mlp: after hidden layers; transformer)"
+    )
     p.add_argument("--batch-size", type=positive(int), help="samples per batch")
     p.add_argument(
         "--optimizer", type=choice("optimizer", list(OPTIMIZERS)), help=" | ".join(OPTIMIZERS)

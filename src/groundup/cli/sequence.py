@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from groundup import models
-from groundup.cli.common import CLIError, blas_threads, refuse_options
+from groundup.cli.common import CLIError, blas_threads, choice, fraction, positive, refuse_options
 from groundup.models.seq2seq import TASKS, train_seq2seq
 from groundup.models.seq_training import GreedyDecoder, exact_match, predict
 from groundup.models.transformer import train_transformer_seq2seq
@@ -43,7 +43,7 @@ DEFAULT_SCHEDULE = {"seq2seq": "constant", "peeky": "cosine", "attention": "cons
 TRANSFORMER_OPTIONS = {"d_model", "heads", "layers", "positional", "norm_first", "dropout"}
 
 
-def add_options(p: argparse.ArgumentParser, choice: Any, positive: Any, frac: Any) -> None:
+def add_options(p: argparse.ArgumentParser) -> None:
     """The options of the sequence models (the `train` parser's second group)."""
     g = p.add_argument_group("sequence models (seq2seq, peeky, attention, transformer)")
     g.add_argument(
@@ -59,7 +59,7 @@ def add_options(p: argparse.ArgumentParser, choice: Any, positive: Any, frac: An
     g.add_argument("--attention", type=choice("attention", ATTENTIONS), help="score (dot)")
     g.add_argument(
         "--teacher-forcing",
-        type=frac(upper_inclusive=True),
+        type=fraction(upper_inclusive=True),
         help="share of decoder steps fed the true previous token (default 1.0)",
     )
     g.add_argument(
