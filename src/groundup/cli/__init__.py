@@ -79,7 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_model_options(summary)
     summary.set_defaults(run=classify.summary)
 
-    evaluate_ = commands.add_parser("evaluate", help="test accuracy of saved weights")
+    evaluate_ = commands.add_parser(
+        "evaluate", help="test accuracy (or exact match) of saved weights"
+    )
     evaluate_.add_argument("path", help="a .safetensors file written by `groundup train`")
     evaluate_.add_argument(
         "--dataset", type=choice("dataset", list(DATASETS)), help="default: the one trained on"

@@ -56,7 +56,11 @@ def add_options(p: argparse.ArgumentParser) -> None:
         action=argparse.BooleanOptionalAction,
         help="feed the source reversed (default: on for peeky and attention)",
     )
-    g.add_argument("--attention", type=choice("attention", ATTENTIONS), help="score (dot)")
+    g.add_argument(
+        "--attention",
+        type=choice("attention", ATTENTIONS),
+        help="attention score: dot (default) | general | additive",
+    )
     g.add_argument(
         "--teacher-forcing",
         type=fraction(upper_inclusive=True),
