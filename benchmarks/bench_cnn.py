@@ -15,45 +15,10 @@ layer computes no input gradient).
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
 from collections.abc import Callable
 from typing import Any
 
-
-def _set_threads(n: int) -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
-
-
-def time_steps(step: Callable[[], Any], n: int) -> tuple[float, float]:
-    """(wall, CPU) seconds per call; CPU time is the steadier one on a busy machine."""
-    wall, cpu = time.perf_counter(), time.process_time()
-    for _ in range(n):
-        step()
-    return (time.perf_counter() - wall) / n, (time.process_time() - cpu) / n
-
-
-def alternate(
-    g_fn: Callable[[], Any], t_fn: Callable[[], Any], steps: int, rounds: int
-) -> tuple[float, float, float, float]:
-    """Median wall and CPU seconds per call of each (groundup wall, torch wall, groundup CPU,
-    torch CPU), measured in alternating rounds after a warm-up."""
-    for _ in range(3):
-        g_fn()
-        t_fn()
-    g_times, t_times = [], []
-    for _ in range(rounds):
-        g_times.append(time_steps(g_fn, steps))
-        t_times.append(time_steps(t_fn, steps))
-    median = statistics.median
-    return (
-        median(t[0] for t in g_times),
-        median(t[0] for t in t_times),
-        median(t[1] for t in g_times),
-        median(t[1] for t in t_times),
-    )
+from harness import alternate, set_threads
 
 
 def main() -> None:
@@ -61,7 +26,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="alternating timing rounds")
     parser.add_argument("--threads", type=int, default=2, help="BLAS / torch threads")
     args = parser.parse_args()
-    _set_threads(args.threads)  # before NumPy and torch load their BLAS
+    set_threads(args.threads)  # before NumPy and torch load their BLAS
 
     import numpy as np
     import torch

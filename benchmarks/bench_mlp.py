@@ -13,15 +13,10 @@ GFLOP/s achieved against the same GEMMs done in plain NumPy.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import time
 from collections.abc import Callable
 
-
-def _set_threads(n: int) -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
+from harness import alternate, set_threads, time_steps
 
 
 def main() -> None:
@@ -29,7 +24,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7, help="alternating timing rounds")
     parser.add_argument("--threads", type=int, default=2, help="BLAS / torch threads")
     args = parser.parse_args()
-    _set_threads(args.threads)  # before NumPy and torch load their BLAS
+    set_threads(args.threads)  # before NumPy and torch load their BLAS
 
     import numpy as np
     import torch
@@ -74,12 +69,6 @@ def main() -> None:
 
         return g_step, t_step
 
-    def time_steps(step: Callable[[], None], n: int) -> float:
-        start = time.perf_counter()
-        for _ in range(n):
-            step()
-        return (time.perf_counter() - start) / n
-
     def gemm_flops(sizes: list[int], batch: int) -> float:
         pairs = list(zip(sizes[:-1], sizes[1:], strict=True))
         forward = sum(2 * batch * i * o for i, o in pairs)
@@ -116,14 +105,7 @@ def main() -> None:
     )
     for name, sizes, batch, steps, target in cases:
         g_step, t_step = build(sizes, batch)
-        for _ in range(3):  # warm up both
-            g_step()
-            t_step()
-        g_times, t_times = [], []
-        for _ in range(args.rounds):
-            g_times.append(time_steps(g_step, steps))
-            t_times.append(time_steps(t_step, steps))
-        g_med, t_med = statistics.median(g_times), statistics.median(t_times)
+        g_med, t_med, _, _ = alternate(g_step, t_step, steps, args.rounds)
         ratio = g_med / t_med
         verdict = "meets" if ratio <= target else "misses"
         print(f"\n{name}")
@@ -135,7 +117,7 @@ def main() -> None:
             flops = gemm_flops(sizes, batch)
             plain = plain_numpy_gemms(sizes, batch)
             plain()
-            p_med = statistics.median(time_steps(plain, steps) for _ in range(args.rounds))
+            p_med = statistics.median(time_steps(plain, steps)[0] for _ in range(args.rounds))
             print(
                 f"  GFLOP/s: groundup {flops / g_med / 1e9:6.1f}   torch {flops / t_med / 1e9:6.1f}"
                 f"   plain NumPy GEMMs {flops / p_med / 1e9:6.1f}"

@@ -14,18 +14,12 @@ Prints the median time per step and the groundup/torch ratio (target <= 2.0).
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
 from collections.abc import Callable
+
+from harness import alternate, set_threads
 
 INPUT, HIDDEN, STEPS, BATCH, CLASSES = 32, 128, 40, 64, 10
 TARGET = 2.0
-
-
-def _set_threads(n: int) -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
 
 
 def main() -> None:
@@ -34,7 +28,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads")
     parser.add_argument("--steps", type=int, default=10, help="training steps per round")
     args = parser.parse_args()
-    _set_threads(args.threads)  # before NumPy and torch load their BLAS
+    set_threads(args.threads)  # before NumPy and torch load their BLAS
 
     import numpy as np
     import torch
@@ -76,12 +70,6 @@ def main() -> None:
 
         return g_step, t_step
 
-    def time_steps(step: Callable[[], None], n: int) -> float:
-        start = time.perf_counter()
-        for _ in range(n):
-            step()
-        return (time.perf_counter() - start) / n
-
     print(
         f"threads: {args.threads}   rounds: {args.rounds}   numpy {np.__version__}   "
         f"torch {torch.__version__}"
@@ -89,14 +77,7 @@ def main() -> None:
     print(f"input {INPUT}, hidden {HIDDEN}, sequence {STEPS}, batch {BATCH}, float32")
     for kind in ("LSTM", "GRU"):
         g_step, t_step = build(kind)
-        for _ in range(3):  # warm up both
-            g_step()
-            t_step()
-        g_times, t_times = [], []
-        for _ in range(args.rounds):
-            g_times.append(time_steps(g_step, args.steps))
-            t_times.append(time_steps(t_step, args.steps))
-        g_med, t_med = statistics.median(g_times), statistics.median(t_times)
+        g_med, t_med, _, _ = alternate(g_step, t_step, args.steps, args.rounds)
         ratio = g_med / t_med
         verdict = "meets" if ratio <= TARGET else "misses"
         print(

@@ -17,15 +17,9 @@ scaled-dot-product attention alone, each as a groundup/torch ratio.
 from __future__ import annotations
 
 import argparse
-import os
-import statistics
-import time
 from collections.abc import Callable
 
-
-def _set_threads(n: int) -> None:
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(n)
+from harness import alternate, set_threads
 
 
 def main() -> None:
@@ -34,7 +28,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=10, help="steps per round")
     parser.add_argument("--threads", type=int, default=1, help="BLAS / torch threads")
     args = parser.parse_args()
-    _set_threads(args.threads)  # before NumPy and torch load their BLAS
+    set_threads(args.threads)  # before NumPy and torch load their BLAS
 
     import numpy as np
     import torch
@@ -91,12 +85,6 @@ def main() -> None:
 
         return g_step, t_step
 
-    def time_steps(step: Callable[[], None], n: int) -> float:
-        start = time.perf_counter()
-        for _ in range(n):
-            step()
-        return (time.perf_counter() - start) / n
-
     cases = [
         (f"TransformerEncoderLayer d{d_model} h{nhead} ff{d_ff} L{seq} N{batch}, dropout 0.1",
          layer_steps(0.1), 1.5),
@@ -109,14 +97,7 @@ def main() -> None:
         f"numpy {np.__version__}   torch {torch.__version__}"
     )
     for name, (g_step, t_step), target in cases:
-        for _ in range(3):  # warm up both
-            g_step()
-            t_step()
-        g_times, t_times = [], []
-        for _ in range(args.rounds):
-            g_times.append(time_steps(g_step, args.steps))
-            t_times.append(time_steps(t_step, args.steps))
-        g_med, t_med = statistics.median(g_times), statistics.median(t_times)
+        g_med, t_med, _, _ = alternate(g_step, t_step, args.steps, args.rounds)
         ratio = g_med / t_med
         verdict = (
             ""
