@@ -33,6 +33,7 @@ from groundup.models.seq_training import (
     SequenceResult,
     exact_match,
     predict,
+    token_ids,
     train_teacher_forced,
 )
 from groundup.ops.shape import cat, stack
@@ -45,16 +46,6 @@ ATTENTIONS = ("dot", "general", "additive")
 SCHEDULES = ("constant", "cosine")
 
 State = tuple[Tensor, Tensor]
-
-
-def _ids(x: Any) -> np.ndarray:
-    ids = x.data if isinstance(x, Tensor) else np.asarray(x)
-    if ids.ndim != 2 or ids.dtype.kind not in "iu":
-        raise ValueError(
-            f"Seq2Seq: token ids must be an integer array of shape (N, length), got "
-            f"shape {ids.shape} and dtype {ids.dtype}"
-        )
-    return ids
 
 
 class Seq2Seq(nn.Module):
@@ -137,7 +128,7 @@ class Seq2Seq(nn.Module):
     def encode(self, source: Any) -> tuple[Tensor, State, np.ndarray | None]:
         """Encoder states (N, S, H), the final (h, c) of shape (1, N, H), and the padding
         mask (N, S) (in the order the encoder read the source), or None."""
-        ids = _ids(source)
+        ids = token_ids(source, "Seq2Seq")
         if self.reverse_input:
             ids = ids[:, ::-1]  # read the last token first
         states, final = self.encoder(self.encoder_embedding(Tensor(np.ascontiguousarray(ids))))
@@ -180,7 +171,7 @@ class Seq2Seq(nn.Module):
         """
         if not 0.0 <= teacher_forcing <= 1.0:
             raise ValueError(f"Seq2Seq: teacher_forcing must be in [0, 1], got {teacher_forcing}")
-        ids = _ids(target)
+        ids = token_ids(target, "Seq2Seq")
         encoded = self.encode(source)
         state = encoded[1]
         if teacher_forcing == 1.0:

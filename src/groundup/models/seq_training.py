@@ -32,6 +32,18 @@ from groundup.tensor import Tensor
 Log = Callable[[str], None]
 
 
+def token_ids(x: Any, owner: str) -> np.ndarray:
+    """Token ids as an integer array (N, length), from a Tensor or an array; a clear error
+    naming `owner` otherwise."""
+    ids = x.data if isinstance(x, Tensor) else np.asarray(x)
+    if ids.ndim != 2 or ids.dtype.kind not in "iu":
+        raise ValueError(
+            f"{owner}: token ids must be an integer array of shape (N, length), got "
+            f"shape {ids.shape} and dtype {ids.dtype}"
+        )
+    return ids
+
+
 class GreedyDecoder(Protocol):
     """Any model with `generate(source, max_length, start_id, end_id, pad_id)`: the RNN
     seq2seq and the Transformer seq2seq share `predict` and `exact_match`."""
@@ -157,5 +169,6 @@ __all__ = [
     "SequenceResult",
     "exact_match",
     "predict",
+    "token_ids",
     "train_teacher_forced",
 ]

@@ -21,23 +21,13 @@ import numpy as np
 
 from groundup import nn
 from groundup.data.datasets.sequences import SequenceData, addition, copying, dates, reversal
-from groundup.models.seq_training import SequenceResult, train_teacher_forced
+from groundup.models.seq_training import SequenceResult, token_ids, train_teacher_forced
 from groundup.optim import Adam
 from groundup.optim.lr_scheduler import WarmupInverseSqrtLR
 from groundup.random import manual_seed
 from groundup.tensor import Tensor, no_grad
 
 POSITIONALS = ("sinusoidal", "learned", "none")
-
-
-def _ids(x: Any) -> np.ndarray:
-    ids = x.data if isinstance(x, Tensor) else np.asarray(x)
-    if ids.ndim != 2 or ids.dtype.kind not in "iu":
-        raise ValueError(
-            f"TransformerSeq2Seq: token ids must be an integer array of shape (N, length), "
-            f"got shape {ids.shape} and dtype {ids.dtype}"
-        )
-    return ids
 
 
 class TransformerSeq2Seq(nn.Module):
@@ -125,18 +115,20 @@ class TransformerSeq2Seq(nn.Module):
 
     def padding_mask(self, source: Any) -> np.ndarray | None:
         """(N, S) bool, True at padded source positions (None without a pad id)."""
-        return None if self.pad_id is None else _ids(source) == self.pad_id
+        return (
+            None if self.pad_id is None else token_ids(source, "TransformerSeq2Seq") == self.pad_id
+        )
 
     def encode(self, source: Any) -> tuple[Tensor, np.ndarray | None]:
         """Memory (N, S, d) and the source padding mask (N, S)."""
         mask = self.padding_mask(source)
-        x = self._embed(self.src_embedding, _ids(source))
+        x = self._embed(self.src_embedding, token_ids(source, "TransformerSeq2Seq"))
         return self.transformer.encoder(x, src_key_padding_mask=mask), mask
 
     def decode(self, target: Any, memory: Tensor, mask: np.ndarray | None) -> Tensor:
         """Logits (N, T, V) for decoder inputs `target` (N, T), each position seeing only
         the target tokens up to itself and the whole (unpadded) source."""
-        ids = _ids(target)
+        ids = token_ids(target, "TransformerSeq2Seq")
         causal = nn.Transformer.generate_square_subsequent_mask(ids.shape[1], dtype=memory.dtype)
         y = self.transformer.decoder(
             self._embed(self.tgt_embedding, ids),
@@ -207,7 +199,7 @@ class TransformerSeq2Seq(nn.Module):
         try:
             with no_grad():
                 mask = self.padding_mask(source)
-                x = self._embed(self.src_embedding, _ids(source))
+                x = self._embed(self.src_embedding, token_ids(source, "TransformerSeq2Seq"))
                 for layer in encoder.layers:
                     h = layer.norm1(x) if layer.norm_first else x
                     w = layer.self_attn(h, h, h, key_padding_mask=mask, average_attn_weights=avg)
@@ -215,7 +207,7 @@ class TransformerSeq2Seq(nn.Module):
                     x = layer(x, src_key_padding_mask=mask)
                 if encoder.norm is not None:
                     x = encoder.norm(x)
-                ids = _ids(target)
+                ids = token_ids(target, "TransformerSeq2Seq")
                 causal = nn.Transformer.generate_square_subsequent_mask(ids.shape[1], dtype=x.dtype)
                 y = self._embed(self.tgt_embedding, ids)
                 for layer in decoder.layers:
