@@ -29,7 +29,7 @@ def assert_close(actual: Any, expected: Any, dtype: Any = np.float64, what: str 
         else actual
     )
     e = expected.detach().numpy() if isinstance(expected, torch.Tensor) else expected
-    a = a.data if isinstance(a, gu.Tensor) else a
+    a = a._data if isinstance(a, gu.Tensor) else a
     np.testing.assert_allclose(np.asarray(a), np.asarray(e), err_msg=what, **tolerance(dtype))
 
 
@@ -63,13 +63,13 @@ def check_op(
         if not grad[i]:
             continue
         if t.grad is None:
-            assert g.grad is None or np.all(g.grad.data == 0), f"input {i}: torch has no grad"
+            assert g.grad is None or np.all(g.grad._data == 0), f"input {i}: torch has no grad"
             continue
         assert g.grad is not None, f"input {i}: groundup computed no gradient"
         assert g.grad.dtype == g.dtype, f"input {i}: grad dtype {g.grad.dtype} != {g.dtype}"
         assert_close(g.grad, t.grad, dtype, f"grad of input {i}")
     for g, o in zip(gx, originals, strict=True):
-        np.testing.assert_array_equal(g.data, o, err_msg="an input was mutated")
+        np.testing.assert_array_equal(g._data, o, err_msg="an input was mutated")
 
 
 def randn(*shape: int, dtype: Any = np.float64, seed: int = 0) -> np.ndarray:

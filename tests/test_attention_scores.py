@@ -30,23 +30,23 @@ def test_seed_worked_example_dot_product_attention():
     keys = gu.tensor([ENCODER], dtype=gu.float64)  # (N=1, S=4, 3)
     attention = nn.DotProductAttention()
     scores = attention.score(query.unsqueeze(1), keys)
-    np.testing.assert_array_equal(scores.data, [[[15.0, 60.0, 15.0, 35.0]]])
+    np.testing.assert_array_equal(scores._data, [[[15.0, 60.0, 15.0, 35.0]]])
 
     context, weights = attention(query, keys)
     assert weights.shape == (1, 4) and context.shape == (1, 3)
     denominator = 1 + 2 * math.exp(-45) + math.exp(-25)
     expected = np.array([math.exp(-45), 1, math.exp(-45), math.exp(-25)]) / denominator
-    np.testing.assert_allclose(weights.data[0], expected, rtol=1e-12)
+    np.testing.assert_allclose(weights._data[0], expected, rtol=1e-12)
     np.testing.assert_allclose(
-        weights.data[0], [2.862519e-20, 1 - 1.388794e-11, 2.862519e-20, 1.388794e-11], rtol=1e-6
+        weights._data[0], [2.862519e-20, 1 - 1.388794e-11, 2.862519e-20, 1.388794e-11], rtol=1e-6
     )
-    assert weights.data[0, 0] > 0 and weights.data[0, 1] < 1  # not the note's one-hot
-    np.testing.assert_allclose(context.data[0], expected @ np.array(ENCODER), rtol=1e-12)
+    assert weights._data[0, 0] > 0 and weights._data[0, 1] < 1  # not the note's one-hot
+    np.testing.assert_allclose(context._data[0], expected @ np.array(ENCODER), rtol=1e-12)
     np.testing.assert_allclose(
-        context.data[0], [5 - 6.944e-11, 6.944e-11, 1.0], rtol=1e-9, atol=1e-14
+        context._data[0], [5 - 6.944e-11, 6.944e-11, 1.0], rtol=1e-9, atol=1e-14
     )
-    np.testing.assert_allclose(context.data[0], [5, 0, 1], atol=1e-10)  # the note, to 10 places
-    assert context.data[0, 1] > 0  # ... but not exactly
+    np.testing.assert_allclose(context._data[0], [5, 0, 1], atol=1e-10)  # the note, to 10 places
+    assert context._data[0, 1] > 0  # ... but not exactly
 
 
 def test_worked_example_with_small_score_gaps_spreads_the_weight():
@@ -57,13 +57,13 @@ def test_worked_example_with_small_score_gaps_spreads_the_weight():
         gu.tensor([[1.0, 0.5, 1.0]], dtype=gu.float64), keys
     )
     e = np.exp(np.array([1.5, 6.0, 1.5, 3.5]) - 6.0)
-    np.testing.assert_allclose(weights.data[0], e / e.sum(), rtol=1e-12)
-    np.testing.assert_allclose(weights.data[0], [0.010, 0.906, 0.010, 0.074], atol=5e-4)
-    np.testing.assert_allclose(context.data[0], [4.54, 0.39, 0.99], atol=5e-3)
+    np.testing.assert_allclose(weights._data[0], e / e.sum(), rtol=1e-12)
+    np.testing.assert_allclose(weights._data[0], [0.010, 0.906, 0.010, 0.074], atol=5e-4)
+    np.testing.assert_allclose(context._data[0], [4.54, 0.39, 0.99], atol=5e-3)
     _, scaled = nn.DotProductAttention(scaled=True)(
         gu.tensor([[1.0, 0.5, 1.0]], dtype=gu.float64), keys
     )
-    assert scaled.data[0].max() < weights.data[0].max()
+    assert scaled._data[0].max() < weights._data[0].max()
 
 
 def _torch_attention(scores, values, mask=None):
@@ -115,7 +115,7 @@ def test_dot_product_attention_matches_torch(dtype, scaled):
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_general_attention_matches_torch(dtype):
     module = nn.GeneralAttention(4, 7, dtype=dtype)
-    w = torch.tensor(module.weight.data)
+    w = torch.tensor(module.weight._data)
     _compare(module, lambda q, k: q @ w @ k.transpose(1, 2), dtype, dk=7)  # q^T W k
     assert module.weight.grad is not None
 
@@ -124,7 +124,7 @@ def test_general_attention_matches_torch(dtype):
 def test_additive_attention_matches_torch(dtype):
     module = nn.AdditiveAttention(4, 7, 8, dtype=dtype)
     wq, wk, v = (
-        torch.tensor(m.weight.data) for m in (module.query_proj, module.key_proj, module.v)
+        torch.tensor(m.weight._data) for m in (module.query_proj, module.key_proj, module.v)
     )
 
     def scores(q, k):  # v^T tanh(W_q q + W_k k) for every pair
@@ -140,8 +140,8 @@ def test_mask_gives_padding_zero_weight():
     _compare(nn.DotProductAttention(), lambda q, k: q @ k.transpose(1, 2), np.float64, mask=mask)
     q, k, v = _data(np.float64)
     _, weights = nn.DotProductAttention()(gu.tensor(q), gu.tensor(k), gu.tensor(v), mask=mask)
-    assert np.all(weights.data[0, :, 2:] == 0) and np.all(weights.data[1, :, 4] == 0)
-    np.testing.assert_allclose(weights.data.sum(-1), 1.0)
+    assert np.all(weights._data[0, :, 2:] == 0) and np.all(weights._data[1, :, 4] == 0)
+    np.testing.assert_allclose(weights._data.sum(-1), 1.0)
 
 
 def test_one_query_step_drops_the_time_axis():
@@ -150,8 +150,8 @@ def test_one_query_step_drops_the_time_axis():
     ctx1, w1 = att(gu.tensor(q[:, 1]), gu.tensor(k))
     ctx, w = att(gu.tensor(q), gu.tensor(k))
     assert ctx1.shape == (2, 4) and w1.shape == (2, 5)
-    np.testing.assert_allclose(ctx1.data, ctx.data[:, 1])
-    np.testing.assert_allclose(w1.data, w.data[:, 1])
+    np.testing.assert_allclose(ctx1._data, ctx._data[:, 1])
+    np.testing.assert_allclose(w1._data, w._data[:, 1])
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def test_mlm_decoder_is_tied_to_the_word_embeddings() -> None:
     np.testing.assert_array_equal(
         keys["cls.predictions.decoder.weight"], keys["bert.embeddings.word_embeddings.weight"]
     )
-    assert np.all(table.data[0] == 0)  # the [PAD] row starts at zero
+    assert np.all(table._data[0] == 0)  # the [PAD] row starts at zero
 
 
 def test_tied_gradient_is_the_sum_of_both_uses() -> None:
@@ -149,7 +149,7 @@ def test_tied_gradient_is_the_sum_of_both_uses() -> None:
     untied = BertForPreTraining(cfg).double()
     untied.load_state_dict(tied.state_dict())
     untied.cls.predictions.decoder.weight = Parameter(
-        tied.cls.predictions.decoder.weight.data.copy()
+        tied.cls.predictions.decoder.weight._data.copy()
     )
     loss(tied).backward()
     loss(untied).backward()

@@ -46,13 +46,13 @@ def test_clip_grad_norm_matches_torch(dtype: Any, norm_type: float, max_norm: fl
     expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
     assert isinstance(total, Tensor) and total.shape == ()
     assert total.dtype == dtype
-    np.testing.assert_allclose(total.data, expected.numpy(), **TOL[dtype])
+    np.testing.assert_allclose(total._data, expected.numpy(), **TOL[dtype])
     for p, t in zip(ours, theirs, strict=True):
         if t.grad is None:
             assert p.grad is None
             continue
         assert p.grad.dtype == dtype
-        np.testing.assert_allclose(p.grad.data, t.grad.numpy(), **TOL[dtype])
+        np.testing.assert_allclose(p.grad._data, t.grad.numpy(), **TOL[dtype])
 
 
 def test_clipping_rescales_to_max_norm_and_keeps_direction() -> None:
@@ -60,7 +60,7 @@ def test_clipping_rescales_to_max_norm_and_keeps_direction() -> None:
     ours, _ = pair(list(arrays))
     total = float(clip_grad_norm_(ours, max_norm=1.0).item())
     flat_before = np.concatenate([a.ravel() for a in arrays])
-    flat_after = np.concatenate([p.grad.data.ravel() for p in ours if p.grad is not None])
+    flat_after = np.concatenate([p.grad._data.ravel() for p in ours if p.grad is not None])
     assert total == pytest.approx(np.linalg.norm(flat_before), rel=1e-12)
     assert np.linalg.norm(flat_after) == pytest.approx(1.0, rel=1e-5)  # 1e-6 in the divisor
     np.testing.assert_allclose(flat_after * total, flat_before, rtol=1e-5)
@@ -71,7 +71,7 @@ def test_small_gradients_are_left_alone() -> None:
     ours, _ = pair(list(arrays))
     clip_grad_norm_(ours, max_norm=1.0)
     for p, a in zip(ours, arrays, strict=True):
-        np.testing.assert_array_equal(p.grad.data, a)  # the clamped coefficient is exactly 1
+        np.testing.assert_array_equal(p.grad._data, a)  # the clamped coefficient is exactly 1
 
 
 def test_single_tensor_generator_and_no_gradients() -> None:
@@ -82,7 +82,7 @@ def test_single_tensor_generator_and_no_gradients() -> None:
     q.grad = Tensor(np.array([6.0, 8.0]))
     total = clip_grad_norm_((x for x in [q]), 5.0)  # a generator is read once only
     assert float(total.item()) == 10.0
-    np.testing.assert_allclose(q.grad.data, [3.0, 4.0], rtol=1e-6)
+    np.testing.assert_allclose(q.grad._data, [3.0, 4.0], rtol=1e-6)
     empty = clip_grad_norm_([Parameter(np.zeros(2))], 1.0)
     assert float(empty.item()) == 0.0 and empty.dtype == np.float32  # torch.tensor(0.0)
 
@@ -92,7 +92,7 @@ def test_nonfinite_norm() -> None:
     p.grad = Tensor(np.array([1.0, np.nan, 2.0]))
     with pytest.raises(RuntimeError, match="non-finite"):
         clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
-    assert not np.isnan(p.grad.data[0])  # nothing was scaled before the error
+    assert not np.isnan(p.grad._data[0])  # nothing was scaled before the error
     assert np.isnan(float(clip_grad_norm_([p], 1.0).item()))
 
 
@@ -100,7 +100,7 @@ def test_get_total_norm_of_tensors() -> None:
     arrays = grads(np.float64, seed=3)
     got = get_total_norm([Tensor(a) for a in arrays], norm_type=3.0)
     expected = torch.nn.utils.get_total_norm([torch.tensor(a) for a in arrays], norm_type=3.0)
-    np.testing.assert_allclose(got.data, expected.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(got._data, expected.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -115,7 +115,7 @@ def test_clip_grad_value_matches_torch(dtype: Any) -> None:
         if a is None:
             assert p.grad is None
             continue
-        np.testing.assert_array_equal(p.grad.data, t.grad.numpy())
-        assert p.grad.dtype == dtype and np.abs(p.grad.data).max() <= 0.75
+        np.testing.assert_array_equal(p.grad._data, t.grad.numpy())
+        assert p.grad.dtype == dtype and np.abs(p.grad._data).max() <= 0.75
         clipped_any |= bool(np.abs(a).max() > 0.75)
     assert clipped_any

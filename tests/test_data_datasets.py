@@ -54,7 +54,7 @@ def test_digits_images_unscaled_and_loaders():
     x, y = next(iter(train))
     assert x.shape == (100, 1, 8, 8) and x.dtype == np.float32 and y.dtype == np.int64
     xt, _ = next(iter(test))
-    np.testing.assert_array_equal(xt.data, images.x_test[:100])  # the test loader keeps order
+    np.testing.assert_array_equal(xt._data, images.x_test[:100])  # the test loader keeps order
 
 
 # ---------------------------------------------------------------------------- IDX
@@ -85,7 +85,7 @@ def test_read_idx_roundtrip_plain_and_gzipped(mnist_like, gz):
     assert len(ds) == 6
     x, y = next(iter(DataLoader(ds, batch_size=6)))
     assert x.dtype == np.float32 and x.shape == (6, 4, 3)
-    np.testing.assert_allclose(x.data, images / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(x._data, images / 255.0, rtol=1e-6)
     assert y.dtype == np.int64 and y.tolist() == labels.tolist()
 
 

@@ -71,7 +71,7 @@ class TenSamples(Dataset):
 
 
 def batches_as_arrays(loader) -> list[tuple[np.ndarray, ...]]:
-    return [tuple(t.data.copy() for t in batch) for batch in loader]
+    return [tuple(t._data.copy() for t in batch) for batch in loader]
 
 
 # ---------------------------------------------------------------------- datasets
@@ -86,7 +86,7 @@ def test_tensor_dataset_items_are_tuples_of_tensors():
     assert len(ds) == 23
     xi, yi = ds[5]
     assert isinstance(xi, gu.Tensor) and isinstance(yi, gu.Tensor)
-    np.testing.assert_array_equal(xi.data, x[5])
+    np.testing.assert_array_equal(xi._data, x[5])
     assert yi.item() == y[5]
     assert ds.tensors[1].shape == (23,)
 
@@ -101,13 +101,13 @@ def test_subset_and_concat_index_through():
     ds = TensorDataset(x, y)
     sub = Subset(ds, [4, 0, 9])
     assert len(sub) == 3
-    np.testing.assert_array_equal(sub[0][0].data, x[4])
+    np.testing.assert_array_equal(sub[0][0]._data, x[4])
     with pytest.raises(IndexError):
         Subset(ds, [23])
     both = ConcatDataset([sub, ds])
     assert len(both) == 26
-    np.testing.assert_array_equal(both[3][0].data, x[0])
-    np.testing.assert_array_equal(both[-1][0].data, x[22])
+    np.testing.assert_array_equal(both[3][0]._data, x[0])
+    np.testing.assert_array_equal(both[-1][0]._data, x[22])
     assert len(sub + sub) == 6
 
 
@@ -142,8 +142,8 @@ def test_fast_path_equals_per_sample_collate():
     slow = default_collate([ds[i] for i in range(4)])
     for f, s in zip(fast, slow, strict=True):
         assert f.dtype == s.dtype == (np.float32 if f.ndim == 2 else np.int64)
-        np.testing.assert_array_equal(f.data, s.data)
-    np.testing.assert_array_equal(fast[0].data, x[[19, 21, 20, 2]])
+        np.testing.assert_array_equal(f._data, s._data)
+    np.testing.assert_array_equal(fast[0]._data, x[[19, 21, 20, 2]])
 
 
 def test_fast_path_never_fetches_single_samples(monkeypatch):
@@ -169,7 +169,7 @@ def test_fast_path_skipped_for_subclass_and_custom_collate():
     x, y = make_xy()
     assert _array_view(Doubled(x, y)) is None
     batch = next(iter(DataLoader(Doubled(x, y), batch_size=2)))
-    np.testing.assert_array_equal(batch[0].data, 2 * x[:2])
+    np.testing.assert_array_equal(batch[0]._data, 2 * x[:2])
     sizes = next(iter(DataLoader(TensorDataset(x, y), batch_size=5, collate_fn=len)))
     assert sizes == 5
 
@@ -239,7 +239,7 @@ def test_generic_dataset_collates_dicts_and_strings():
     loader = DataLoader(Squares(5), batch_size=2)
     assert len(loader) == 3
     first, _, last = list(loader)
-    np.testing.assert_array_equal(first["x"].data, [[0, 0], [1, 1]])
+    np.testing.assert_array_equal(first["x"]._data, [[0, 0], [1, 1]])
     assert first["x"].dtype == np.float64 and first["i"].dtype == np.int64
     assert first["name"] == ["s0", "s1"] and last["name"] == ["s4"]
 

@@ -29,7 +29,7 @@ def test_normalize_features_scalars_and_tensors():
     np.testing.assert_allclose(Normalize([2.0, 20.0], [1.0, 10.0], dim=-1)(x), [[-1, -1], [1, 1]])
     t = Normalize(0.5, 0.5)(gu.tensor(np.array([0.0, 1.0], np.float32)))
     assert isinstance(t, gu.Tensor) and t.dtype == np.float32
-    np.testing.assert_allclose(t.data, [-1.0, 1.0])
+    np.testing.assert_allclose(t._data, [-1.0, 1.0])
     assert Normalize(0, 255)(np.array([255], np.uint8)).dtype == np.float32
 
 
@@ -102,7 +102,7 @@ def test_one_hot_matches_torch(num_classes):
     ours = one_hot(gu.tensor(labels), num_classes)
     theirs = torch.nn.functional.one_hot(torch.tensor(labels), num_classes)
     assert isinstance(ours, gu.Tensor) and ours.dtype == np.int64
-    np.testing.assert_array_equal(ours.data, theirs.numpy())
+    np.testing.assert_array_equal(ours._data, theirs.numpy())
     np.testing.assert_array_equal(one_hot(labels.astype(np.uint8), num_classes), theirs.numpy())
 
 

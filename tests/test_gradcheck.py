@@ -148,7 +148,7 @@ def test_gradcheck_argument_errors():
         gradcheck(lambda t: 1.0, _x(2))
 
     def mutates(t):
-        t.data[0] += 1
+        t._data[0] += 1
         return t * 2
 
     with pytest.raises(RuntimeError, match="gradcheck: fn modified input 0 in place"):

@@ -80,7 +80,7 @@ def test_initializer_statistics(fill, std, bound):
     gu.manual_seed(0)
     t = fill(big(*CONV))
     assert t.dtype == np.float32
-    w = t.data.astype(np.float64)
+    w = t._data.astype(np.float64)
     assert abs(w.std() / std - 1) < 0.01
     assert abs(w.mean()) < 0.02 * std
     if bound is not None:  # uniform: the support is exactly [-bound, bound]
@@ -91,35 +91,35 @@ def test_uniform_bounds_follow_torch_formula():
     gu.manual_seed(1)
     t = init.xavier_uniform_(big(300, 100), gain=init.calculate_gain("tanh"))
     bound = (5 / 3) * math.sqrt(6 / 400)
-    assert bound * 0.99 < np.abs(t.data).max() <= bound * (1 + 1e-6)
+    assert bound * 0.99 < np.abs(t._data).max() <= bound * (1 + 1e-6)
     t = init.kaiming_uniform_(big(300, 100), mode="fan_out", nonlinearity="relu")
     bound = math.sqrt(2) * math.sqrt(3 / 300)
-    assert bound * 0.99 < np.abs(t.data).max() <= bound * (1 + 1e-6)
+    assert bound * 0.99 < np.abs(t._data).max() <= bound * (1 + 1e-6)
 
 
 def test_same_seed_same_values_and_explicit_generator():
     draws = []
     for _ in range(2):
         gu.manual_seed(42)
-        draws.append(init.kaiming_normal_(big(20, 10)).data.copy())
+        draws.append(init.kaiming_normal_(big(20, 10))._data.copy())
     np.testing.assert_array_equal(draws[0], draws[1])
     gu.manual_seed(43)
-    assert not np.array_equal(draws[0], init.kaiming_normal_(big(20, 10)).data)
-    a = init.normal_(big(5), generator=np.random.default_rng(7)).data
-    b = init.normal_(big(5), generator=np.random.default_rng(7)).data
+    assert not np.array_equal(draws[0], init.kaiming_normal_(big(20, 10))._data)
+    a = init.normal_(big(5), generator=np.random.default_rng(7))._data
+    b = init.normal_(big(5), generator=np.random.default_rng(7))._data
     np.testing.assert_array_equal(a, b)
 
 
 def test_constant_fills_in_place_keep_dtype():
     t = gu.zeros(3, 2, dtype=np.float64)
-    data = t.data
-    assert init.ones_(t) is t and t.data is data and np.all(t.data == 1)
+    data = t._data
+    assert init.ones_(t) is t and t._data is data and np.all(t._data == 1)
     init.constant_(t, 0.25)
-    assert np.all(t.data == 0.25) and t.dtype == np.float64
+    assert np.all(t._data == 0.25) and t.dtype == np.float64
     init.zeros_(t)
-    assert np.all(t.data == 0)
+    assert np.all(t._data == 0)
     init.uniform_(t)
-    assert t.dtype == np.float64 and np.all((t.data >= 0) & (t.data < 1))
+    assert t.dtype == np.float64 and np.all((t._data >= 0) & (t._data < 1))
 
 
 def test_kaiming_errors_and_empty_tensor():

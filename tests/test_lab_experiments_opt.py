@@ -101,16 +101,16 @@ def test_numerical_gradients_match_backprop_on_a_smooth_net() -> None:
     net.zero_grad()
     loss().backward()
     params = list(net.parameters())
-    before = [p.data.copy() for p in params]
+    before = [p._data.copy() for p in params]
     numeric = gradients.numerical_gradients(loss, params)
     for p, num, old in zip(params, numeric, before, strict=True):
         np.testing.assert_allclose(num, grad_of(p), atol=1e-9)
-        assert np.array_equal(p.data, old)  # every perturbation was undone
+        assert np.array_equal(p._data, old)  # every perturbation was undone
 
 
 def test_dead_mask_marks_units_negative_on_every_input() -> None:
     model = mlp([3, 4, 2], "he", nn.ReLU, seed=0)
-    model[0].bias.data[:] = [-100.0, 100.0, -100.0, 100.0]  # units 0 and 2 can never fire
+    model[0].bias._data[:] = [-100.0, 100.0, -100.0, 100.0]  # units 0 and 2 can never fire
     x = np.random.default_rng(1).uniform(0, 1, (20, 3)).astype(np.float32)
     np.testing.assert_array_equal(_dead_mask(model, x), [True, False, True, False])
     F.cross_entropy(model(Tensor(x)), Tensor(np.zeros(20, dtype=np.int64))).backward()
@@ -125,11 +125,11 @@ def test_smooth_is_a_trailing_mean() -> None:
 
 def test_mlp_init_schemes() -> None:
     model = mlp([400, 300, 10], "he", nn.ReLU, seed=0)
-    assert model[0].weight.data.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
-    assert np.all(model[0].bias.data == 0)
+    assert model[0].weight._data.std() == pytest.approx(np.sqrt(2 / 400), rel=0.02)
+    assert np.all(model[0].bias._data == 0)
     model = mlp([400, 300, 10], "xavier", nn.Tanh, seed=0)
-    assert model[0].weight.data.std() == pytest.approx(np.sqrt(2 / 700), rel=0.02)
-    assert mlp([400, 300, 10], 0.01, nn.ReLU, seed=0)[0].weight.data.std() == pytest.approx(
+    assert model[0].weight._data.std() == pytest.approx(np.sqrt(2 / 700), rel=0.02)
+    assert mlp([400, 300, 10], 0.01, nn.ReLU, seed=0)[0].weight._data.std() == pytest.approx(
         0.01, rel=0.02
     )
     with pytest.raises(ValueError, match="unknown initialization"):

@@ -77,14 +77,14 @@ def test_numpy_example_gradient_equals_autograd() -> None:
     loss.backward()
     assert loss_np == pytest.approx(float(loss.item()), abs=1e-12)
     w1 = model.hidden[0][0].weight
-    np.testing.assert_allclose(params["W1"], (w1.data - 0.5 * w1.grad.data).T, atol=1e-12)
+    np.testing.assert_allclose(params["W1"], (w1._data - 0.5 * w1.grad._data).T, atol=1e-12)
 
 
 @pytest.mark.parametrize("depth", [1, 2, 3, 6])
 def test_mlp_params_counts_what_mlp_builds(depth: int) -> None:
     width = capacity.width_for(15210, 40, depth, 10)
     model = MLP([40] + [width] * depth + [10])
-    built = sum(p.data.size for p in model.parameters())
+    built = sum(p._data.size for p in model.parameters())
     assert built == capacity.mlp_params(40, width, depth, 10)
     assert abs(built - 15210) < 400
 
@@ -106,11 +106,11 @@ def test_book_mlp_layers_and_init() -> None:
     kinds = [type(m).__name__ for m in model]
     assert kinds[:4] == ["Linear", "BatchNorm1d", "ReLU", "Dropout"]
     assert kinds[-1] == "Linear" and kinds.count("Linear") == 4
-    first = model[0].weight.data
+    first = model[0].weight._data
     assert first.std() == pytest.approx(np.sqrt(2 / 64), rel=0.05)  # He by default
-    assert np.all(model[0].bias.data == 0)
+    assert np.all(model[0].bias._data == 0)
     fixed = book_mlp(64, [100], 10, rng, weight_std=0.01, inverted=False, dropout=0.5)
-    assert fixed[0].weight.data.std() == pytest.approx(0.01, rel=0.05)
+    assert fixed[0].weight._data.std() == pytest.approx(0.01, rel=0.05)
     assert isinstance(fixed[2], NonInvertedDropout)
 
 
@@ -121,7 +121,7 @@ def test_weight_decay_reaches_linear_weights_only() -> None:
     assert len(weights) == 3 and all(w.ndim == 2 for w in weights)
     assert len(others) == 3 + 2 * 2  # three biases, two batch norms' weight and bias
     data = small_train_split("digits", 100, seed=0)
-    before = [p.data.copy() for p in others]
+    before = [p._data.copy() for p in others]
     norm = weight_norm(model)
     model_decay = book_mlp(64, [16, 16], 10, np.random.default_rng(0), batch_norm=True)
     curves = train_book(model_decay, data, 20, np.random.default_rng(1), lr=0.0, weight_decay=1.0)
@@ -129,7 +129,7 @@ def test_weight_decay_reaches_linear_weights_only() -> None:
     assert weight_norm(model_decay) == pytest.approx(norm)
     assert len(curves.train) == 1 and 0 <= curves.test[-1] <= 1
     for p, b in zip(weights_and_biases(model_decay)[1], before, strict=True):
-        np.testing.assert_array_equal(p.data, b)
+        np.testing.assert_array_equal(p._data, b)
 
 
 def test_book_sgd_decay_step_equals_torch() -> None:

@@ -106,7 +106,7 @@ def test_cross_entropy_stable_for_huge_logits(dtype):
         gx = gu.tensor(x, requires_grad=True)
         loss = F.cross_entropy(gx, gu.tensor(t), label_smoothing=smoothing)
         loss.backward()
-        assert np.all(np.isfinite(loss.data)) and np.all(np.isfinite(gx.grad.data))
+        assert np.all(np.isfinite(loss._data)) and np.all(np.isfinite(gx.grad._data))
         tx = torch.tensor(x, requires_grad=True)
         expected = TF.cross_entropy(tx, torch.tensor(t), label_smoothing=smoothing)
         expected.backward()
@@ -132,8 +132,8 @@ def test_cross_entropy_equals_composed_twin(dtype):
         loss.backward()
         assert loss.dtype == dtype and leaf.grad.dtype == dtype
     for loss, leaf in ((twin, twin_x), (prim, prim_x)):
-        assert_close(fused, loss.data, dtype)
-        assert_close(fused_x.grad, leaf.grad.data, dtype)
+        assert_close(fused, loss._data, dtype)
+        assert_close(fused_x.grad, leaf.grad._data, dtype)
 
 
 def test_cross_entropy_gradient_is_softmax_minus_one_hot():
@@ -142,7 +142,7 @@ def test_cross_entropy_gradient_is_softmax_minus_one_hot():
     F.cross_entropy(gx, gu.tensor(t), reduction="sum").backward()
     p = np.exp(x - x.max(1, keepdims=True))
     p /= p.sum(1, keepdims=True)
-    np.testing.assert_allclose(gx.grad.data, p - np.eye(3)[t], atol=1e-12)
+    np.testing.assert_allclose(gx.grad._data, p - np.eye(3)[t], atol=1e-12)
 
 
 def test_losses_keep_float32_and_do_not_mutate_inputs():
@@ -166,8 +166,8 @@ def test_losses_keep_float32_and_do_not_mutate_inputs():
             assert out.dtype == np.float32, (fn.__name__, reduction)
             out.backward(np.ones(out.shape, np.float32))
             assert ga.grad.dtype == np.float32
-            np.testing.assert_array_equal(ga.data, a, err_msg=fn.__name__)
-            np.testing.assert_array_equal(gb.data, b, err_msg=fn.__name__)
+            np.testing.assert_array_equal(ga._data, a, err_msg=fn.__name__)
+            np.testing.assert_array_equal(gb._data, b, err_msg=fn.__name__)
 
 
 def test_cross_entropy_errors():
@@ -261,7 +261,7 @@ def test_binary_cross_entropy_clamps_log_at_minus_100(dtype):
         grad=[True, False],
     )
     out = F.binary_cross_entropy(gu.tensor(x), gu.tensor(y), reduction="none")
-    assert out.data[0] == 100 and out.data[1] == 100
+    assert out._data[0] == 100 and out._data[1] == 100
 
 
 def test_binary_cross_entropy_errors():
@@ -309,8 +309,8 @@ def test_bce_with_logits_stable_and_equal_to_composed(dtype):
     twin = F.binary_cross_entropy(gu.sigmoid(b), gu.tensor(ym))
     fused.backward()
     twin.backward()
-    assert_close(fused, twin.data, dtype)
-    assert_close(a.grad, b.grad.data, dtype)
+    assert_close(fused, twin._data, dtype)
+    assert_close(a.grad, b.grad._data, dtype)
 
 
 # ------------------------------------------------------------- regression losses

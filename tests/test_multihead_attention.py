@@ -30,7 +30,7 @@ def _to_torch(value):
     if isinstance(value, np.ndarray):
         return torch.tensor(value)
     if isinstance(value, gu.Tensor):
-        return torch.tensor(value.data)
+        return torch.tensor(value._data)
     return value
 
 
@@ -208,9 +208,9 @@ def test_dropout_in_training_drops_returned_weights():
     g.train()
     gu.manual_seed(0)
     _, dropped = g(x, x, x, average_attn_weights=False)
-    zero = dropped.data == 0
+    zero = dropped._data == 0
     assert 0.4 < zero.mean() < 0.6
-    np.testing.assert_allclose(dropped.data[~zero], 2 * clean.data[~zero], rtol=1e-12)
+    np.testing.assert_allclose(dropped._data[~zero], 2 * clean._data[~zero], rtol=1e-12)
 
 
 def test_fully_masked_query_rows_behave_like_torch():
@@ -226,12 +226,12 @@ def test_fully_masked_query_rows_behave_like_torch():
         with torch.no_grad():
             t_out, t_w = t(*[torch.tensor(x)] * 3, attn_mask=torch.tensor(mask),
                            need_weights=need_weights)  # fmt: skip
-        np.testing.assert_array_equal(np.isnan(g_out.data), np.isnan(t_out.numpy()))
-        assert np.isnan(g_out.data[:, 2]).all() == need_weights
-        finite = ~np.isnan(g_out.data)
-        assert_close(g_out.data[finite], t_out.numpy()[finite], np.float64)
+        np.testing.assert_array_equal(np.isnan(g_out._data), np.isnan(t_out.numpy()))
+        assert np.isnan(g_out._data[:, 2]).all() == need_weights
+        finite = ~np.isnan(g_out._data)
+        assert_close(g_out._data[finite], t_out.numpy()[finite], np.float64)
         if need_weights:
-            assert np.isnan(g_w.data[:, 2]).all() and np.isnan(t_w.numpy()[:, 2]).all()
+            assert np.isnan(g_w._data[:, 2]).all() and np.isnan(t_w.numpy()[:, 2]).all()
 
 
 def test_parameters_and_init_follow_torch():
@@ -243,10 +243,10 @@ def test_parameters_and_init_follow_torch():
         "out_proj.bias",
     ]
     assert g.in_proj_weight.shape == (48, 16) and g.head_dim == 4
-    assert np.all(g.in_proj_bias.data == 0) and np.all(g.out_proj.bias.data == 0)
+    assert np.all(g.in_proj_bias._data == 0) and np.all(g.out_proj.bias._data == 0)
     bound = np.sqrt(6 / (16 + 48))  # Xavier-uniform with fan_in 16, fan_out 48
-    assert np.abs(g.in_proj_weight.data).max() <= bound
-    assert np.abs(g.in_proj_weight.data).max() > 0.9 * bound
+    assert np.abs(g.in_proj_weight._data).max() <= bound
+    assert np.abs(g.in_proj_weight._data).max() > 0.9 * bound
     separate = nn.MultiheadAttention(16, 4, kdim=3, vdim=5, bias=False, add_bias_kv=True)
     t = torch.nn.MultiheadAttention(16, 4, kdim=3, vdim=5, bias=False, add_bias_kv=True)
     assert list(separate.state_dict()) == list(t.state_dict())

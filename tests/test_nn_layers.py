@@ -76,8 +76,8 @@ def test_batchnorm1d_train_then_eval_matches_torch(dtype, shape, options):
 def test_batchnorm1d_defaults_and_errors():
     bn = nn.BatchNorm1d(3)
     assert (bn.eps, bn.momentum, bn.affine, bn.track_running_stats) == (1e-5, 0.1, True, True)
-    np.testing.assert_array_equal(bn.weight.data, np.ones(3, np.float32))
-    np.testing.assert_array_equal(bn.bias.data, np.zeros(3, np.float32))
+    np.testing.assert_array_equal(bn.weight._data, np.ones(3, np.float32))
+    np.testing.assert_array_equal(bn.bias._data, np.zeros(3, np.float32))
     assert bn.num_batches_tracked.shape == () and bn.running_var.dtype == np.float32
     with pytest.raises(ValueError, match=r"expected 2D or 3D input, got 4D input of shape"):
         bn(gu.zeros(2, 3, 4, 5))
@@ -109,8 +109,8 @@ def test_layernorm_defaults():
     ln = nn.LayerNorm([2, 3])
     assert ln.normalized_shape == (2, 3) and ln.eps == 1e-5
     assert ln.weight.shape == (2, 3) and ln.weight.dtype == np.float32
-    np.testing.assert_array_equal(ln.weight.data, 1)
-    np.testing.assert_array_equal(ln.bias.data, 0)
+    np.testing.assert_array_equal(ln.weight._data, 1)
+    np.testing.assert_array_equal(ln.bias._data, 0)
 
 
 # ---------------------------------------------------------------------- Dropout
@@ -120,14 +120,14 @@ def test_dropout_train_statistics_eval_identity_and_seed():
     x = gu.ones(200_000, requires_grad=True)
     gu.manual_seed(0)
     y = drop(x)
-    zeros = float(np.mean(y.data == 0))
+    zeros = float(np.mean(y._data == 0))
     assert abs(zeros - 0.3) < 0.005  # binomial std ~ 0.001
-    np.testing.assert_allclose(np.unique(y.data), [0, 1 / 0.7], rtol=1e-6)
+    np.testing.assert_allclose(np.unique(y._data), [0, 1 / 0.7], rtol=1e-6)
     assert y.dtype == np.float32
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, y.data)  # gradient uses the same mask
+    np.testing.assert_array_equal(x.grad._data, y._data)  # gradient uses the same mask
     gu.manual_seed(0)
-    np.testing.assert_array_equal(drop(x).data, y.data)
+    np.testing.assert_array_equal(drop(x)._data, y._data)
     drop.eval()
     assert drop(x) is x
     with pytest.raises(ValueError, match="between 0 and 1, but got 1.5"):
@@ -153,8 +153,8 @@ def test_embedding_init_is_standard_normal_with_zero_padding_row():
     gu.manual_seed(1)
     emb = nn.Embedding(4000, 50, padding_idx=-1)
     assert emb.padding_idx == 3999 and emb.weight.dtype == np.float32
-    np.testing.assert_array_equal(emb.weight.data[-1], 0)
-    w = emb.weight.data[:-1]
+    np.testing.assert_array_equal(emb.weight._data[-1], 0)
+    w = emb.weight._data[:-1]
     assert abs(w.mean()) < 0.005 and abs(w.std() - 1) < 0.005  # 2e5 draws: std error ~ 0.002
 
 
@@ -166,7 +166,7 @@ def test_embedding_from_pretrained_and_max_norm():
     assert_close(emb.weight, emb_t.weight)  # the padding row keeps its values
     assert nn.Embedding.from_pretrained(table, freeze=False).weight.requires_grad
     table[0] = 0
-    assert emb.weight.data[0, 0] != 0  # a copy
+    assert emb.weight._data[0, 0] != 0  # a copy
     capped_g = nn.Embedding.from_pretrained(gu.tensor(table), max_norm=1.0)
     capped_t = torch.nn.Embedding.from_pretrained(torch.tensor(table), max_norm=1.0)
     idx = np.array([0, 2, 2, 4])
@@ -186,10 +186,10 @@ def test_linear_layout_signature_and_default_init():
     assert lin.weight.dtype == np.float32
     assert repr(lin) == repr(torch.nn.Linear(400, 300))
     bound = 1 / math.sqrt(400)  # kaiming_uniform(a=sqrt(5)) = U(-1/sqrt(in), 1/sqrt(in))
-    w = lin.weight.data
+    w = lin.weight._data
     assert np.abs(w).max() <= bound * (1 + 1e-6) and np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
-    assert np.abs(lin.bias.data).max() <= bound * (1 + 1e-6)
+    assert np.abs(lin.bias._data).max() <= bound * (1 + 1e-6)
     assert nn.Linear(2, 3, False, None, np.float64).weight.dtype == np.float64
     assert nn.Linear(2, 3, bias=False).bias is None
 

@@ -69,7 +69,7 @@ def test_torch_weights_load_into_groundup_and_back(training):
         assert_close(model_g.state_dict()[k], v.numpy(), np.float64, k)
     # groundup -> torch: perturb groundup's weights, load them into a fresh torch twin
     for p in model_g.parameters():
-        p.data += 0.1
+        p._data += 0.1
     fresh = twins()[1]
     fresh[0].act[1].p = 0.0
     fresh.load_state_dict({k: torch.from_numpy(v) for k, v in model_g.state_dict().items()})
@@ -79,16 +79,16 @@ def test_torch_weights_load_into_groundup_and_back(training):
 
 def test_load_state_dict_casts_and_copies_in_place():
     lin = nn.Linear(2, 3)
-    weight_array = lin.weight.data
+    weight_array = lin.weight._data
     source = {"weight": randn(3, 2, seed=2), "bias": randn(3, seed=3)}
     lin.load_state_dict(source)
-    assert lin.weight.data is weight_array and lin.weight.dtype == np.float32
-    np.testing.assert_allclose(lin.weight.data, source["weight"].astype(np.float32))
-    lin.weight.data += 1
-    assert not np.allclose(source["weight"], lin.weight.data)  # a copy, not a view
+    assert lin.weight._data is weight_array and lin.weight.dtype == np.float32
+    np.testing.assert_allclose(lin.weight._data, source["weight"].astype(np.float32))
+    lin.weight._data += 1
+    assert not np.allclose(source["weight"], lin.weight._data)  # a copy, not a view
     sd = lin.state_dict()
     sd["weight"][...] = 7
-    assert not np.any(lin.weight.data == 7)  # state_dict() returns copies
+    assert not np.any(lin.weight._data == 7)  # state_dict() returns copies
 
 
 @pytest.mark.parametrize(
@@ -148,7 +148,7 @@ def test_train_eval_zero_grad_requires_grad():
     out.sum().backward()
     assert all(p.grad is not None for p in model.parameters())
     model.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in model.parameters())
+    assert all(np.all(p.grad._data == 0) for p in model.parameters())
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
 

@@ -43,15 +43,15 @@ def test_batch_norm_matches_torch(dtype, shape, training, affine):
     assert_close(g_rv, t_rv, dtype, "running_var")
     assert g_rm.dtype == dtype and g_rv.dtype == dtype
     if not training:
-        np.testing.assert_array_equal(g_rm.data, rm)
+        np.testing.assert_array_equal(g_rm._data, rm)
 
 
 def test_batch_norm_running_var_is_unbiased():
     x = randn(5, 2, seed=3)
     rm, rv = gu.zeros(2, dtype=np.float64), gu.ones(2, dtype=np.float64)
     F.batch_norm(gu.tensor(x), rm, rv, training=True, momentum=1.0)
-    np.testing.assert_allclose(rm.data, x.mean(0), rtol=1e-12)
-    np.testing.assert_allclose(rv.data, x.var(0, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(rm._data, x.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(rv._data, x.var(0, ddof=1), rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -71,12 +71,12 @@ def test_batch_norm_equals_composed_twin(dtype, shape):
     upstream = randn(*shape, dtype=dtype, seed=6)
     fused.backward(upstream)
     composed.backward(upstream)
-    assert_close(fused, composed.data, dtype, "forward")
+    assert_close(fused, composed._data, dtype, "forward")
     for f, c in zip((fx, fw, fb), (cx, cw, cb), strict=True):
         assert f.grad.dtype == dtype
-        assert_close(f.grad, c.grad.data, dtype, "gradient")
+        assert_close(f.grad, c.grad._data, dtype, "gradient")
     for leaf, original in zip((fx, fw, fb), (x, w, b), strict=True):
-        np.testing.assert_array_equal(leaf.data, original)  # inputs are not mutated
+        np.testing.assert_array_equal(leaf._data, original)  # inputs are not mutated
 
 
 def test_batch_norm_no_grad_still_updates_running_stats():
@@ -84,7 +84,7 @@ def test_batch_norm_no_grad_still_updates_running_stats():
     x = gu.tensor(randn(4, 3, dtype=np.float32), requires_grad=True)
     with gu.no_grad():
         out = F.batch_norm(x, rm, rv, training=True)
-    assert not out.requires_grad and np.any(rm.data != 0)
+    assert not out.requires_grad and np.any(rm._data != 0)
 
 
 def test_batch_norm_errors():
@@ -133,10 +133,10 @@ def test_layer_norm_equals_composed_twin(dtype):
     upstream = randn(3, 4, 6, dtype=dtype, seed=11)
     fused.backward(upstream)
     composed.backward(upstream)
-    assert_close(fused, composed.data, dtype, "forward")
+    assert_close(fused, composed._data, dtype, "forward")
     for f, c in zip((fx, fw, fb), (cx, cw, cb), strict=True):
-        assert_close(f.grad, c.grad.data, dtype, "gradient")
-    np.testing.assert_array_equal(fx.data, x)  # the input is not mutated
+        assert_close(f.grad, c.grad._data, dtype, "gradient")
+    np.testing.assert_array_equal(fx._data, x)  # the input is not mutated
 
 
 def test_layer_norm_errors():

@@ -246,7 +246,7 @@ def test_casts_to_integer_leave_the_graph_and_float_casts_stay_in_it():
 def test_clone_is_differentiable_and_does_not_share_memory():
     x = gu.tensor([1.0, 2.0], requires_grad=True)
     y = x.clone()
-    assert not np.shares_memory(x.data, y.data)
+    assert not np.shares_memory(x._data, y._data)
     (y * 3).sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [3.0, 3.0])
 

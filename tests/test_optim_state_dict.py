@@ -65,12 +65,12 @@ def test_resume_from_state_dict_equals_uninterrupted_run(
     first, opt1 = make_groundup(name, kwargs, arrays)
     run_groundup(first, opt1, grads[:30])
     saved = through_json(opt1.state_dict())
-    resumed, opt2 = make_groundup(name, kwargs, [p.data for p in first])
+    resumed, opt2 = make_groundup(name, kwargs, [p._data for p in first])
     opt2.load_state_dict(saved)
     run_groundup(resumed, opt2, grads[30:])
     for p, r in zip(params, resumed, strict=True):
         assert r.dtype == dtype
-        np.testing.assert_array_equal(r.data, p.data)
+        np.testing.assert_array_equal(r._data, p._data)
 
 
 @pytest.mark.parametrize("case", FULL_STATE_CASES, ids=lambda c: c[0])
@@ -113,7 +113,7 @@ def test_loads_a_torch_state_dict_converted_to_numpy(case: tuple[str, dict[str, 
     run_groundup(params, opt, grads[30:])
     run_torch(tparams, topt, grads[30:])
     for p, t in zip(params, tparams, strict=True):
-        np.testing.assert_allclose(p.data, t.detach().numpy(), rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(p._data, t.detach().numpy(), rtol=1e-10, atol=1e-10)
 
 
 def test_state_dict_is_a_copy_and_loading_copies() -> None:

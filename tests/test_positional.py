@@ -59,34 +59,34 @@ def test_an_offset_is_a_rotation_of_each_sin_cos_pair():
 def test_sinusoidal_module_adds_the_table_in_either_layout(batch_first):
     pe = nn.SinusoidalPositionalEncoding(6, max_len=20, batch_first=batch_first, dtype=np.float64)
     x = randn(3, 5, 6) if batch_first else randn(5, 3, 6)
-    out = pe(gu.tensor(x)).data
+    out = pe(gu.tensor(x))._data
     table = sinusoidal_table(20, 6, np.float64)[:5]
     expected = x + (table if batch_first else table[:, None])
     np.testing.assert_allclose(out, expected, rtol=1e-12)
     sample = x[0] if batch_first else x[:, 0]  # one unbatched sequence (S, E) = (5, 6)
-    np.testing.assert_allclose(pe(gu.tensor(sample)).data, sample + table, rtol=1e-12)
+    np.testing.assert_allclose(pe(gu.tensor(sample))._data, sample + table, rtol=1e-12)
     assert list(pe.state_dict()) == [] and list(pe.parameters()) == []  # nothing to learn
 
 
 def test_learned_encoding_trains_only_the_rows_it_used():
     pe = nn.LearnedPositionalEncoding(4, max_len=10, batch_first=True, dtype=np.float64)
     assert list(pe.state_dict()) == ["weight"] and pe.weight.shape == (10, 4)
-    assert 0.01 < pe.weight.data.std() < 0.04  # N(0, 0.02^2)
+    assert 0.01 < pe.weight._data.std() < 0.04  # N(0, 0.02^2)
     x = gu.tensor(randn(2, 6, 4), requires_grad=True)
     out = pe(x)
-    np.testing.assert_allclose(out.data, x.data + pe.weight.data[:6], rtol=1e-12)
+    np.testing.assert_allclose(out._data, x._data + pe.weight._data[:6], rtol=1e-12)
     out.sum().backward()
-    np.testing.assert_array_equal(pe.weight.grad.data[:6], 2.0)  # summed over the batch of 2
-    np.testing.assert_array_equal(pe.weight.grad.data[6:], 0.0)
-    np.testing.assert_array_equal(x.grad.data, 1.0)
+    np.testing.assert_array_equal(pe.weight.grad._data[:6], 2.0)  # summed over the batch of 2
+    np.testing.assert_array_equal(pe.weight.grad._data[6:], 0.0)
+    np.testing.assert_array_equal(x.grad._data, 1.0)
 
 
 def test_dropout_applies_in_training_only():
     pe = nn.SinusoidalPositionalEncoding(8, max_len=16, dropout=0.5)
     x = gu.tensor(np.ones((16, 2, 8), np.float32))
-    assert (pe(x).data == 0).mean() > 0.3
+    assert (pe(x)._data == 0).mean() > 0.3
     pe.eval()
-    assert (pe(x).data == 0).mean() == 0
+    assert (pe(x)._data == 0).mean() == 0
 
 
 def test_float32_stays_float32():

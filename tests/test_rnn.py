@@ -139,7 +139,7 @@ def test_default_init_is_uniform_in_one_over_sqrt_hidden():
     gu.manual_seed(0)
     layer = nn.GRU(8, 100, num_layers=2)
     bound = 1 / np.sqrt(100)
-    values = np.concatenate([p.data.ravel() for p in layer.parameters()])
+    values = np.concatenate([p._data.ravel() for p in layer.parameters()])
     assert np.abs(values).max() <= bound
     assert abs(values.mean()) < 0.002 and abs(values.std() - bound / np.sqrt(3)) < 0.002
 
@@ -168,13 +168,13 @@ def test_dropout_between_layers():
     assert_close(g(gu.tensor(x))[0], t(torch.tensor(x))[0], np.float64, "eval mode ignores dropout")
     g.train()
     gu.manual_seed(0)
-    a = g(gu.tensor(x))[0].data
+    a = g(gu.tensor(x))[0]._data
     gu.manual_seed(1)
-    b = g(gu.tensor(x))[0].data
+    b = g(gu.tensor(x))[0]._data
     assert not np.allclose(a, b)  # different masks between layers in training
     no_drop = make_pair("lstm", num_layers=3, dropout=0.0)[0]
     no_drop.load_state_dict(g.state_dict())
-    assert np.allclose(no_drop(gu.tensor(x))[0].data, g.eval()(gu.tensor(x))[0].data)
+    assert np.allclose(no_drop(gu.tensor(x))[0]._data, g.eval()(gu.tensor(x))[0]._data)
 
 
 def test_output_and_final_state_relation():
@@ -183,8 +183,8 @@ def test_output_and_final_state_relation():
     g = nn.GRU(3, 4, num_layers=2, bidirectional=True, batch_first=True)
     out, h_n = g(gu.randn(2, 6, 3))
     assert out.shape == (2, 6, 8) and h_n.shape == (4, 2, 4)
-    np.testing.assert_array_equal(out.data[:, -1, :4], h_n.data[2])
-    np.testing.assert_array_equal(out.data[:, 0, 4:], h_n.data[3])
+    np.testing.assert_array_equal(out._data[:, -1, :4], h_n._data[2])
+    np.testing.assert_array_equal(out._data[:, 0, 4:], h_n._data[3])
 
 
 def test_bad_input_errors_name_the_layer_and_expected_shape():
@@ -223,7 +223,7 @@ def test_500_step_sequence_matches_torch(kind):
     pairs = run_both(g, t, x, [], np.float64)
     assert time.perf_counter() - start < 30
     for what, a, b in pairs:
-        assert np.isfinite(a.data if hasattr(a, "data") else a).all()
+        assert np.isfinite(a._data if hasattr(a, "data") else a).all()
         assert_close(a, b, np.float64, what)
 
 
@@ -247,7 +247,7 @@ def test_training_a_gru_classifier_to_target():
     y_test = (x_test.sum(axis=(1, 2)) > 0).astype(np.int64)
     with gu.no_grad():
         _, h_n = gru(gu.tensor(x_test))
-        accuracy = (head(h_n[0]).data.argmax(axis=1) == y_test).mean()
+        accuracy = (head(h_n[0])._data.argmax(axis=1) == y_test).mean()
     assert accuracy >= 0.95
 
 

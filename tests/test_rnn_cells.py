@@ -91,8 +91,8 @@ def test_fused_equals_composed_twin(kind, steps, reverse, act):
         out = fn(kind, *ts, reverse=reverse, nonlinearity=act)
         upstream = np.random.default_rng(1).standard_normal(out.shape)
         out.backward(upstream)
-        grads = [None if t.grad is None else t.grad.data for t in ts]
-        results.append((out.data, grads))
+        grads = [None if t.grad is None else t.grad._data for t in ts]
+        results.append((out._data, grads))
     (fo, fg), (co, cg) = results
     np.testing.assert_allclose(fo, co, rtol=1e-12, atol=1e-12)
     for k, (a, b) in enumerate(zip(fg, cg, strict=True)):
@@ -131,7 +131,7 @@ def test_inputs_not_mutated_and_no_bias(kind):
     for a, o in zip(arrays, originals, strict=True):
         np.testing.assert_array_equal(a, o)
     twin = [gu.tensor(a) for a in arrays[:5]] + [gu.tensor(np.zeros_like(arrays[5]))] * 2
-    np.testing.assert_allclose(fused(kind, *ts).data, composed(kind, *twin).data, atol=1e-12)
+    np.testing.assert_allclose(fused(kind, *ts)._data, composed(kind, *twin)._data, atol=1e-12)
 
 
 @pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
@@ -213,7 +213,7 @@ def test_cell_repr_and_init_match_torch():
         assert repr(g) == repr(t)
     cell = nn.LSTMCell(10, 400)
     for p in cell.parameters():
-        assert np.abs(p.data).max() <= 1 / 20 and np.abs(p.data).max() > 0.049
+        assert np.abs(p._data).max() <= 1 / 20 and np.abs(p._data).max() > 0.049
 
 
 def test_cell_errors_name_the_cell_and_expected_shape():

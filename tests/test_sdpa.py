@@ -119,8 +119,8 @@ def test_fully_masked_rows_give_zeros_like_torch(kind):
     gq = gu.tensor(q, requires_grad=True)
     out = sdpa(gq, gu.tensor(k), gu.tensor(v), attn_mask=mask)
     out.sum().backward()
-    assert np.all(out.data[:, :, 1] == 0) and np.all(gq.grad.data[:, :, 1] == 0)
-    assert np.all(np.isfinite(out.data))
+    assert np.all(out._data[:, :, 1] == 0) and np.all(gq.grad._data[:, :, 1] == 0)
+    assert np.all(np.isfinite(out._data))
 
 
 def test_gradcheck_float64():
@@ -147,7 +147,7 @@ def test_fused_equals_composed_twin():
         ins = [gu.tensor(x, requires_grad=True) for x in (q, k, v)]
         out = fn(*ins)
         out.backward(randn(*out.shape, seed=11))
-        grads.append([out.data] + [t.grad.data for t in ins])
+        grads.append([out._data] + [t.grad._data for t in ins])
     for fused, twin in zip(*grads, strict=True):
         np.testing.assert_allclose(fused, twin, rtol=1e-12, atol=1e-12)
 
@@ -157,14 +157,14 @@ def test_dropout_zeroes_weights_and_rescales_the_rest():
     is 0 or p_ij / (1 - p), about a fraction p are 0, and a seed reproduces the draw."""
     q, k, _ = _qkv(batch=(8, 4), length=16, source=16, e=8)
     eye = np.broadcast_to(np.eye(16), (8, 4, 16, 16)).copy()
-    clean = sdpa(gu.tensor(q), gu.tensor(k), gu.tensor(eye)).data
+    clean = sdpa(gu.tensor(q), gu.tensor(k), gu.tensor(eye))._data
     gu.manual_seed(0)
-    dropped = sdpa(gu.tensor(q), gu.tensor(k), gu.tensor(eye), dropout_p=0.25).data
+    dropped = sdpa(gu.tensor(q), gu.tensor(k), gu.tensor(eye), dropout_p=0.25)._data
     zero = dropped == 0
     assert abs(zero.mean() - 0.25) < 0.02
     np.testing.assert_allclose(dropped[~zero], clean[~zero] / 0.75, rtol=1e-12)
     gu.manual_seed(0)
-    again = sdpa(gu.tensor(q), gu.tensor(k), gu.tensor(eye), dropout_p=0.25).data
+    again = sdpa(gu.tensor(q), gu.tensor(k), gu.tensor(eye), dropout_p=0.25)._data
     np.testing.assert_array_equal(dropped, again)
 
 
@@ -213,4 +213,4 @@ def test_bad_inputs_name_the_problem():
 def test_fully_masked_rows_are_finite_in_float32_too():
     q, k, v = _qkv(dtype=np.float32)
     out = sdpa(gu.tensor(q), gu.tensor(k), gu.tensor(v), attn_mask=np.zeros((4, 5), bool))
-    assert_close(out, np.zeros_like(out.data), np.float32)
+    assert_close(out, np.zeros_like(out._data), np.float32)

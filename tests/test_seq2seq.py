@@ -41,12 +41,12 @@ def test_teacher_forced_sequence_equals_step_by_step_decoding(decoder):
     gu.manual_seed(1)
     model = Seq2Seq(9, 5, 7, decoder=decoder).double()
     src, tgt = _batch(seed=1)
-    full = model(src, tgt).data
+    full = model(src, tgt)._data
     encoded = model.encode(src)
     state, steps = encoded[1], []
     for t in range(tgt.shape[1]):
         logits, state, _ = model._decode(tgt[:, t : t + 1], state, encoded)
-        steps.append(logits.data)
+        steps.append(logits._data)
     np.testing.assert_allclose(full, np.concatenate(steps, axis=1), rtol=1e-10, atol=1e-12)
 
 
@@ -58,7 +58,7 @@ def test_free_running_feeds_back_its_own_argmax():
     start = np.full((4, 1), 1)
     free = model(src, np.concatenate([start, tgt[:, 1:]], axis=1), teacher_forcing=0.0)
     ids, attn = model.generate(src, max_length=5, start_id=1)
-    np.testing.assert_array_equal(free.data.argmax(-1), ids)
+    np.testing.assert_array_equal(free._data.argmax(-1), ids)
     assert attn.shape == (4, 5, 6)
     np.testing.assert_allclose(attn.sum(-1), 1.0, rtol=1e-5)
     partly = model(src, tgt, teacher_forcing=0.5)  # a mix, still (N, T, V)
@@ -71,9 +71,9 @@ def test_generate_stops_at_the_end_token_and_pads():
     gu.manual_seed(3)
     model = Seq2Seq(6, 4, 8)
     with gu.no_grad():  # make token 2 (the end token) the argmax from the second step on
-        model.out.bias.data[:] = 0
-        model.out.weight.data[:] = 0
-        model.out.bias.data[2] = 10
+        model.out.bias._data[:] = 0
+        model.out.weight._data[:] = 0
+        model.out.bias._data[2] = 10
     src, _ = _batch(vocab=6)
     ids, attn = model.generate(src, max_length=7, start_id=1, end_id=2, pad_id=0)
     assert attn is None and ids.shape == (4, 7)
@@ -87,7 +87,7 @@ def test_reversed_input_reads_the_source_backwards():
     backward_model.load_state_dict(forward_model.state_dict())
     src, tgt = _batch(seed=4)
     np.testing.assert_allclose(
-        backward_model(src, tgt).data, forward_model(src[:, ::-1].copy(), tgt).data, rtol=1e-6
+        backward_model(src, tgt)._data, forward_model(src[:, ::-1].copy(), tgt)._data, rtol=1e-6
     )
     _, attn_b = backward_model.generate(src, 3, start_id=1)
     _, attn_f = forward_model.generate(src[:, ::-1].copy(), 3, start_id=1)
@@ -113,11 +113,11 @@ def test_book_initialization():
     """The book's init: embeddings std 0.01, weights N(0, 1/fan_in), zero biases."""
     gu.manual_seed(0)
     model = Seq2Seq(13, 16, 128, decoder="peeky", init="book")
-    emb = model.encoder_embedding.weight.data
+    emb = model.encoder_embedding.weight._data
     assert abs(emb.std() - 0.01) < 0.002
-    w = model.decoder.weight_ih_l0.data  # (4H, E + H) = (512, 144)
+    w = model.decoder.weight_ih_l0._data  # (4H, E + H) = (512, 144)
     assert abs(w.std() - 1 / np.sqrt(144)) < 0.003
-    assert np.all(model.decoder.bias_ih_l0.data == 0) and np.all(model.out.bias.data == 0)
+    assert np.all(model.decoder.bias_ih_l0._data == 0) and np.all(model.out.bias._data == 0)
     assert build(model.config).config["init"] == "book"
     with pytest.raises(ValueError, match="init must be 'torch' or 'book'"):
         Seq2Seq(13, init="xavier")

@@ -46,5 +46,5 @@ def test_mlp_with_adam_follows_torch_loss_curve(dtype: type, rtol: float) -> Non
     assert g_losses[-1] < 0.5 * g_losses[0]  # it did learn
     for (name, p), tp in zip(g_net.named_parameters(), t_net.parameters(), strict=True):
         np.testing.assert_allclose(
-            p.data, tp.detach().numpy(), rtol=rtol * 10, atol=rtol, err_msg=name
+            p._data, tp.detach().numpy(), rtol=rtol * 10, atol=rtol, err_msg=name
         )

@@ -40,7 +40,7 @@ def compare(g, t, arrays, dtype, seed=0, **kwargs):
     gradient, compare outputs, input gradients and parameter gradients."""
     g_in = [gu.tensor(a, requires_grad=True) for a in arrays]
     t_in = [torch.tensor(a, requires_grad=True) for a in arrays]
-    originals = [a.data.copy() for a in g_in]
+    originals = [a._data.copy() for a in g_in]
     g_out = g(*g_in, **kwargs)
     t_out = t(*t_in, **{k: _t(v) for k, v in kwargs.items()})
     u = np.random.default_rng(seed).standard_normal(g_out.shape).astype(dtype)
@@ -50,7 +50,7 @@ def compare(g, t, arrays, dtype, seed=0, **kwargs):
     assert_close(g_out, t_out, dtype, "output")
     for i, (a, b) in enumerate(zip(g_in, t_in, strict=True)):
         assert_close(a.grad, b.grad, dtype, f"input {i} grad")
-        np.testing.assert_array_equal(a.data, originals[i], err_msg="an input was mutated")
+        np.testing.assert_array_equal(a._data, originals[i], err_msg="an input was mutated")
     t_params = dict(t.named_parameters())
     for name, p in g.named_parameters():
         assert p.grad is not None, name
@@ -82,7 +82,7 @@ def test_encoder_layer_matches_torch(norm_first, activation, batch_first, dtype)
     compare(g, t, [x], dtype, src_key_padding_mask=_padding())
     g.zero_grad()
     t.zero_grad()
-    causal = nn.Transformer.generate_square_subsequent_mask(6, dtype=dtype).data
+    causal = nn.Transformer.generate_square_subsequent_mask(6, dtype=dtype)._data
     compare(g, t, [x], dtype, src_mask=causal, is_causal=True)
 
 
@@ -98,7 +98,7 @@ def test_decoder_layer_matches_torch(norm_first, activation, batch_first, dtype)
         randn(*_shape(batch_first, 4), dtype=dtype),
         randn(*_shape(batch_first, 6), dtype=dtype, seed=1),
     )
-    causal = nn.Transformer.generate_square_subsequent_mask(4, dtype=dtype).data
+    causal = nn.Transformer.generate_square_subsequent_mask(4, dtype=dtype)._data
     compare(
         g,
         t,
@@ -133,7 +133,7 @@ def test_transformer_matches_torch_in_both_modes(mode):
         g.eval()
         t.eval()
     src, tgt = randn(3, 6, D), randn(3, 4, D, seed=1)
-    causal = nn.Transformer.generate_square_subsequent_mask(4, dtype=np.float64).data
+    causal = nn.Transformer.generate_square_subsequent_mask(4, dtype=np.float64)._data
     padding = _padding()
     compare(
         g,
@@ -168,7 +168,7 @@ def test_stacks_with_final_norm_match_torch(dtype, norm_first):
     )
     load_from_torch(g_dec, t_dec)
     tgt, memory = randn(4, 3, D, dtype=dtype), randn(6, 3, D, dtype=dtype, seed=1)
-    causal4 = nn.Transformer.generate_square_subsequent_mask(4, dtype=dtype).data
+    causal4 = nn.Transformer.generate_square_subsequent_mask(4, dtype=dtype)._data
     compare(
         g_dec, t_dec, [tgt, memory], dtype, tgt_mask=causal4, memory_key_padding_mask=_padding()
     )
@@ -209,17 +209,17 @@ def test_layer_copies_start_equal_but_are_independent():
     weights, and training one does not move the others."""
     encoder = nn.TransformerEncoder(nn.TransformerEncoderLayer(D, NHEAD, FF), 2)
     a, b = encoder.layers[0].linear1.weight, encoder.layers[1].linear1.weight
-    assert a is not b and np.array_equal(a.data, b.data)
-    a.data += 1
-    assert not np.array_equal(a.data, b.data)
+    assert a is not b and np.array_equal(a._data, b._data)
+    a._data += 1
+    assert not np.array_equal(a._data, b._data)
 
 
 def test_transformer_init_is_xavier_uniform():
     g = nn.Transformer(16, 4, 1, 1, 64)
-    w = g.encoder.layers[0].linear1.weight.data  # (64, 16)
+    w = g.encoder.layers[0].linear1.weight._data  # (64, 16)
     bound = np.sqrt(6 / (16 + 64))
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
-    layers = (g.encoder.layers[0].linear1.weight.data, g.decoder.layers[0].linear1.weight.data)
+    layers = (g.encoder.layers[0].linear1.weight._data, g.decoder.layers[0].linear1.weight._data)
     assert not np.array_equal(*layers)  # re-initialized one by one
 
 
@@ -230,16 +230,16 @@ def test_square_subsequent_mask_equals_torch(dtype):
         5, dtype=None if dtype is None else torch.float64
     )
     assert g.dtype == np.dtype(str(t.dtype).replace("torch.", ""))
-    np.testing.assert_array_equal(g.data, t.numpy())
-    assert g.data[1, 1] == 0 and g.data[1, 2] == -np.inf  # i sees itself, not i + 1
+    np.testing.assert_array_equal(g._data, t.numpy())
+    assert g._data[1, 1] == 0 and g._data[1, 2] == -np.inf  # i sees itself, not i + 1
 
 
 def test_dropout_is_random_in_training_and_off_in_eval():
     g = nn.TransformerEncoderLayer(D, NHEAD, FF, dropout=0.5)
     x = gu.tensor(randn(5, 2, D, dtype=np.float32))
-    assert not np.allclose(g(x).data, g(x).data)
+    assert not np.allclose(g(x)._data, g(x)._data)
     g.eval()
-    np.testing.assert_array_equal(g(x).data, g(x).data)
+    np.testing.assert_array_equal(g(x)._data, g(x)._data)
 
 
 @pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")
@@ -256,7 +256,7 @@ def test_torch_fast_path_zeroes_padded_positions_here_they_are_computed():
     padding = np.arange(6) >= np.array([[4], [6], [3]])  # right-padded lengths 4, 6, 3
     with torch.no_grad():
         t_out = t(torch.tensor(x), src_key_padding_mask=torch.tensor(padding)).numpy()
-    g_out = g(gu.tensor(x), src_key_padding_mask=padding).data
+    g_out = g(gu.tensor(x), src_key_padding_mask=padding)._data
     assert np.all(t_out[padding] == 0) and np.all(g_out[padding] != 0)
     assert_close(g_out[~padding], t_out[~padding], np.float32)
 

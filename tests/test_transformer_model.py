@@ -50,7 +50,7 @@ def test_a_position_does_not_see_later_target_tokens():
     target = np.random.default_rng(1).integers(3, 12, size=(3, 6))
     changed = target.copy()
     changed[:, 4:] = 3  # change positions 4 and 5 only
-    a, b = model(_source(), target).data, model(_source(), changed).data
+    a, b = model(_source(), target)._data, model(_source(), changed)._data
     np.testing.assert_array_equal(a[:, :4], b[:, :4])  # bit for bit: masked weights are 0
     assert not np.allclose(a[:, 4:], b[:, 4:])
 
@@ -61,7 +61,7 @@ def test_padding_is_invisible():
     source, target = _source(), np.ones((3, 4), np.int64)
     padded = np.concatenate([source, np.zeros((3, 2), np.int64)], axis=1)
     np.testing.assert_allclose(
-        model(source, target).data, model(padded, target).data, rtol=1e-5, atol=1e-6
+        model(source, target)._data, model(padded, target)._data, rtol=1e-5, atol=1e-6
     )
 
 
@@ -69,7 +69,7 @@ def test_greedy_decoding_agrees_with_teacher_forcing_on_its_own_output():
     model = _model()
     ids, attn = model.generate(_source(), max_length=5, start_id=1)
     inputs = np.concatenate([np.ones((3, 1), np.int64), ids[:, :-1]], axis=1)
-    logits = model(_source(), inputs).data
+    logits = model(_source(), inputs)._data
     np.testing.assert_array_equal(logits.argmax(axis=-1), ids)
     assert attn.shape == (3, 5, 7)
     np.testing.assert_allclose(attn.sum(axis=-1), 1, rtol=1e-5)
@@ -111,7 +111,7 @@ def test_rebuilds_from_its_config():
     copy.load_state_dict(model.state_dict())
     copy.eval()
     source, target = _source(), np.ones((3, 4), np.int64)
-    np.testing.assert_array_equal(model(source, target).data, copy(source, target).data)
+    np.testing.assert_array_equal(model(source, target)._data, copy(source, target)._data)
 
 
 def test_bad_arguments():

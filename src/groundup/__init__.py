@@ -63,6 +63,15 @@ from groundup.ops.creation import (
     zeros_like,
 )
 from groundup.ops.shape import cat, concat, stack
+from groundup.ops.compare import *  # noqa: F403
+from groundup.ops.math import *  # noqa: F403
+from groundup.ops.cumulative import *  # noqa: F403
+from groundup.ops.statistics import *  # noqa: F403
+from groundup.ops.indexing import *  # noqa: F403
+from groundup.ops.sorting import *  # noqa: F403
+from groundup.ops.layout import *  # noqa: F403
+from groundup.ops.products import *  # noqa: F403
+from groundup.ops.conversion import *  # noqa: F403
 from groundup.random import get_rng_state, manual_seed, set_rng_state
 from groundup.tensor import Tensor, enable_grad, is_grad_enabled, no_grad, tensor
 
@@ -160,6 +169,8 @@ __all__ = [
     "zeros_like",
 ]
 
+from groundup import ops as _ops  # noqa: E402
 from groundup import text  # noqa: E402  (WordPiece, BERT inputs, the shipped corpus)
 
 __all__ += ["text"]
+__all__ += [name for family in _ops._FAMILIES for name in family.__all__]

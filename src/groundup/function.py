@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from groundup.tensor import Tensor, is_grad_enabled
 
 
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -62,10 +61,30 @@ def normalize_dim(dim: int, ndim: int, op: str) -> int:
 
 
 class Function:
-    """A node of the graph. `parents[i]` is input i when it needs a gradient, else None."""
+    """A node of the graph.
+
+    `parents[i]` is input i when it needs a gradient, else None; `next_functions[i]` is the
+    function that produced that input when this node was created (None for a leaf). The
+    backward pass follows `next_functions`, so an in-place op that later gives the input a
+    new history does not reroute gradients that were recorded before it (torch's edges).
+
+    What backward reads is declared, so the engine can tell when it was changed in place:
+
+    * ``saves``: the positional inputs whose arrays backward reads (None: every tensor
+      input); ``saved_inputs()`` may narrow it from ``parents`` (Mul reads b only for a's
+      gradient);
+    * ``saves_output``: backward reads the returned array (exp, sigmoid, softmax, ...);
+    * ``is_view``: the output may share memory with input 0 (reshape, permute, basic
+      indexing), and then shares its version counter, as torch's views do.
+    """
 
     parents: tuple[Tensor | None, ...] = ()
+    next_functions: tuple[Function | None, ...] = ()
+    saved_versions: tuple[tuple[Any, int, str, tuple[int, ...], Any], ...] = ()
     released: bool = False
+    saves: tuple[int, ...] | None = None
+    saves_output: bool = False
+    is_view: bool = False
 
     def forward(self, *args: Any, **kwargs: Any) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement forward (abstract)")
@@ -73,31 +92,140 @@ class Function:
     def backward(self, grad: np.ndarray) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement backward (abstract)")
 
+    def saved_inputs(self) -> tuple[int, ...] | None:
+        """Indices of the inputs backward reads; called once `parents` is set."""
+        return self.saves
+
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Tensor:
         """Run forward on raw arrays and, when any input needs a gradient, link the graph."""
         fn = cls()
-        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        recording = is_grad_enabled()
+        raw = []
+        needs_grad = False
+        for a in args:
+            if isinstance(a, Tensor):
+                if recording and a._view is not None and a._view.stale(a):
+                    refresh_view(a)
+                needs_grad = needs_grad or a.requires_grad
+                raw.append(a._data)
+            else:
+                raw.append(a)
         out = fn.forward(*raw, **kwargs)
-        needs_grad = is_grad_enabled() and any(
-            isinstance(a, Tensor) and a.requires_grad for a in args
-        )
+        needs_grad = needs_grad and recording
         result = Tensor._make(out, needs_grad)
         if needs_grad:
             fn.parents = tuple(
                 a if isinstance(a, Tensor) and a.requires_grad else None for a in args
             )
+            fn.next_functions = tuple(None if p is None else p._ctx for p in fn.parents)
             result._ctx = fn
+            _record_saved(fn, args, result)
+        if cls.is_view and isinstance(args[0], Tensor) and np.may_share_memory(out, raw[0]):
+            _make_view(result, args[0], (cls, args[1:], kwargs), recording)
         return result
 
     def release(self) -> None:
         """Free everything saved for backward; a second backward through here raises."""
         self.__dict__.clear()
         self.parents = ()
+        self.next_functions = ()
         self.released = True
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__}Backward>"
+
+
+def _record_saved(fn: Function, args: tuple[Any, ...], result: Tensor) -> None:
+    """Note the version of every tensor backward will read (O(1) per saved tensor)."""
+    indices = fn.saved_inputs()
+    if indices is None:
+        indices = tuple(range(len(args)))
+    saved = [
+        (args[i]._vc, args[i]._vc.value, f"input {i}", args[i].shape, args[i].dtype)
+        for i in indices
+        if isinstance(args[i], Tensor)
+    ]
+    if fn.saves_output:
+        saved.append((result._vc, result._vc.value, "output 0", result.shape, result.dtype))
+    fn.saved_versions = tuple(saved)
+
+
+def check_saved_versions(fn: Function) -> None:
+    """torch's RuntimeError when a tensor that backward reads was modified in place."""
+    for counter, expected, role, shape, dtype in fn.saved_versions:
+        if counter.value != expected:
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an "
+                f"inplace operation: [{torch_type_name(dtype)} {list(shape)}], {role} of "
+                f"{type(fn).__name__}Backward, is at version {counter.value}; expected version "
+                f"{expected} instead. Use an out-of-place op (y = y + 1, not y += 1) or clone() "
+                "the tensor before changing it"
+            )
+
+
+_TYPE_NAMES = {
+    "float16": "HalfTensor",
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "int16": "ShortTensor",
+    "int32": "IntTensor",
+    "int64": "LongTensor",
+    "bool": "BoolTensor",
+}
+
+
+def torch_type_name(dtype: Any) -> str:
+    """torch's name for a tensor type: float32 -> FloatTensor."""
+    return _TYPE_NAMES.get(np.dtype(dtype).name, f"{np.dtype(dtype).name} tensor")
+
+
+# ------------------------------------------------------------------------- views
+class ViewOf:
+    """How a view was made from its base: the view ops from the base, in order.
+
+    A view shares its base's memory and version counter. When the base (or another view of
+    it) is changed in place, the view's recorded history is out of date; it is rebuilt by
+    replaying `chain` on the base the next time the graph needs it (torch's view replay).
+    """
+
+    __slots__ = ("base", "chain", "version", "grad_mode")
+
+    def __init__(self, base: Tensor, chain: tuple[Any, ...], version: int, grad_mode: bool):
+        self.base, self.chain, self.version, self.grad_mode = base, chain, version, grad_mode
+
+    def stale(self, view: Tensor) -> bool:
+        return self.version != view._vc.value and (self.base.requires_grad or view.requires_grad)
+
+    def replay(self, array: np.ndarray) -> np.ndarray:
+        """The same view of another array of the base's shape (for gradients and indices)."""
+        for cls, args, kwargs in self.chain:
+            array = cls().forward(array, *args, **kwargs)
+        return array
+
+
+def _make_view(result: Tensor, source: Tensor, step: tuple[Any, ...], grad_mode: bool) -> None:
+    base, chain = source, (step,)
+    if source._view is not None:
+        base, chain = source._view.base, source._view.chain + chain
+    result._vc = source._vc
+    result._view = ViewOf(base, chain, source._vc.value, grad_mode)
+
+
+def refresh_view(view: Tensor) -> None:
+    """Give a view whose base changed in place the history of the base as it is now."""
+    info = view._view
+    assert info is not None
+    info.version = view._vc.value
+    if not info.base.requires_grad:
+        return
+    with _enable_grad():
+        t = info.base
+        for cls, args, kwargs in info.chain:
+            t = cls.apply(t, *args, **kwargs)
+    view._ctx, view.requires_grad = t._ctx, t.requires_grad
 
 
 # ------------------------------------------------------------------ backward pass
@@ -105,7 +233,7 @@ def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
     if leaf.grad is None:
         leaf.grad = Tensor._make(np.array(grad, dtype=leaf.dtype, copy=True), False)
     else:
-        leaf.grad.data += grad
+        leaf.grad._data += grad
 
 
 def _topological_order(root: Any) -> list[Any]:
@@ -131,9 +259,9 @@ def _topological_order(root: Any) -> list[Any]:
             )
         seen.add(id(fn))
         stack.append((fn, True))
-        for parent in fn.parents:
-            if parent is not None and parent._ctx is not None and id(parent._ctx) not in seen:
-                stack.append((parent._ctx, False))
+        for producer in fn.next_functions:
+            if producer is not None and id(producer) not in seen:
+                stack.append((producer, False))
     return order
 
 
@@ -154,6 +282,8 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
             retained = getattr(fn, "retained", None)
             if retained is not None and retained() is not None:
                 _accumulate_leaf(retained(), grad)
+            if fn.saved_versions:
+                check_saved_versions(fn)
             input_grads = fn.backward(grad)
             if not isinstance(input_grads, tuple):
                 input_grads = (input_grads,)
@@ -162,17 +292,19 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
                     f"{type(fn).__name__}.backward returned {len(input_grads)} gradients, "
                     f"expected {len(fn.parents)} (one per positional input, None for non-tensors)"
                 )
-            for parent, g in zip(fn.parents, input_grads, strict=True):
+            for parent, producer, g in zip(
+                fn.parents, fn.next_functions, input_grads, strict=True
+            ):
                 if parent is None or g is None:
                     continue
-                if g.shape != parent.data.shape:
+                if g.shape != parent._data.shape:
                     g = _sum_to_input(fn, g, parent)
-                if g.dtype != parent.data.dtype:
-                    g = g.astype(parent.data.dtype)
-                if parent._ctx is None:
+                if g.dtype != parent._data.dtype:
+                    g = g.astype(parent._data.dtype)
+                if producer is None:
                     _accumulate_leaf(parent, g)
                 else:
-                    key = id(parent._ctx)
+                    key = id(producer)
                     grads[key] = grads[key] + g if key in grads else g
         if not retain_graph:
             fn.release()
@@ -181,9 +313,14 @@ def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
 def _sum_to_input(fn: Any, g: np.ndarray, parent: Tensor) -> np.ndarray:
     """Sum a broadcast gradient back to its input's shape, naming the op if it cannot be."""
     try:
-        return sum_to_shape(g, parent.data.shape)
+        return sum_to_shape(g, parent._data.shape)
     except ValueError:
         raise RuntimeError(
             f"{type(fn).__name__}.backward returned a gradient of shape {g.shape} for an "
-            f"input of shape {parent.data.shape}; it must equal or broadcast to it"
+            f"input of shape {parent._data.shape}; it must equal or broadcast to it"
         ) from None
+
+
+# Last: tensor.py imports this module (and groundup.inplace, which needs Function).
+from groundup.tensor import Tensor, is_grad_enabled  # noqa: E402
+from groundup.tensor import enable_grad as _enable_grad  # noqa: E402

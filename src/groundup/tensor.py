@@ -1,9 +1,14 @@
 """`Tensor`, `tensor()` and `no_grad()`.
 
-A tensor is a NumPy array (`.data`) plus, when it was computed from tensors that need
+A tensor is a NumPy array (`._data`) plus, when it was computed from tensors that need
 gradients, a link `_ctx` to the `Function` that produced it. `backward()` hands the graph
 to `groundup.function`, which walks those links once, in reverse topological order,
 without recursion.
+
+Every tensor carries a version counter (`_version`), bumped by each in-place op and shared
+with its views; an op that saves a tensor for backward notes the version, and backward
+raises if it changed (torch's rule, see `groundup.inplace`). As in torch, `.data` is a
+tensor that shares the memory but not the history or the version counter.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ def _as_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
     """torch.tensor's dtype rules: Python floats -> float32, ints -> int64, bools -> bool;
     a NumPy array keeps its dtype (float64 stays float64)."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
         return np.array(data, dtype=np.dtype(dtype))
     if isinstance(data, (np.ndarray, np.generic)):
@@ -69,17 +74,28 @@ def _as_array(data: Any, dtype: DTypeLike = None) -> np.ndarray:
     return arr
 
 
+class _VersionCounter:
+    """How many times a tensor's memory was changed in place; shared by a tensor's views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self) -> None:
+        self.value = 0
+
+
 class Tensor:
     """An n-dimensional array that records the operations applied to it."""
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "__weakref__")
+    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_vc", "_view", "__weakref__")
     # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor.__radd__.
     __array_ufunc__ = None
 
     def __init__(self, data: Any, dtype: DTypeLike = None, requires_grad: bool = False):
-        self.data: np.ndarray = _as_array(data, dtype)
+        self._data: np.ndarray = _as_array(data, dtype)
         self.grad: Tensor | None = None
         self._ctx: Any = None
+        self._vc = _VersionCounter()
+        self._view: Any = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -88,31 +104,65 @@ class Tensor:
     def _make(cls, data: np.ndarray, requires_grad: bool) -> Tensor:
         """Wrap an op's output array without copying it."""
         t = cls.__new__(cls)
-        t.data = data if isinstance(data, np.ndarray) else np.asarray(data)
+        t._data = data if isinstance(data, np.ndarray) else np.asarray(data)
         t.grad = None
         t._ctx = None
+        t._vc = _VersionCounter()
+        t._view = None
         t.requires_grad = requires_grad
         return t
+
+    # ------------------------------------------------------ data and versions
+    @property
+    def data(self) -> Tensor:
+        """The same memory without the history (torch's `.data`): changes to it are not
+        tracked, not even by the version counter. Prefer `detach()` or `no_grad()`."""
+        return Tensor._make(self._data, False)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        array = value._data if isinstance(value, Tensor) else np.asarray(value)
+        if self.requires_grad and array.dtype.kind != "f":
+            raise RuntimeError(
+                f"data set to a tensor that requires gradients must be floating point, "
+                f"got dtype {array.dtype}"
+            )
+        self._data = array
+
+    @property
+    def _version(self) -> int:
+        """How many in-place ops changed this tensor's memory (shared with its views)."""
+        return self._vc.value
+
+    @property
+    def _base(self) -> Tensor | None:
+        """The tensor this one is a view of, or None."""
+        return None if self._view is None else self._view.base
+
+    def is_contiguous(self) -> builtins.bool:
+        return builtins.bool(self._data.flags.c_contiguous)
 
     # ----------------------------------------------------------------- basics
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self._data.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._data.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     @property
-    def is_leaf(self) -> bool:
-        return self._ctx is None
+    def is_leaf(self) -> builtins.bool:
+        return self.grad_fn is None
 
     @property
     def grad_fn(self) -> Any:
+        if self._view is not None and is_grad_enabled() and self._view.stale(self):
+            _function.refresh_view(self)
         return self._ctx
 
     @property
@@ -120,46 +170,64 @@ class Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
     def size(self, dim: int | None = None) -> Any:
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self._data.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._data.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self._data.shape[0]
 
     def numpy(self) -> np.ndarray:
         """The underlying array (shared, not copied), like torch's `.numpy()`."""
-        return self.data
+        return self._data
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted, got shape {self.shape}"
             )
-        return self.data.item()
+        return self._data.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._data.tolist()
 
     def detach(self) -> Tensor:
-        """Same data, cut from the graph."""
-        return Tensor._make(self.data, False)
+        """Same memory and version counter, cut from the graph."""
+        t = Tensor._make(self._data, False)
+        t._vc = self._vc
+        return t
+
+    def detach_(self) -> Tensor:
+        """Cut this tensor from the graph in place: it becomes a leaf that needs no grad."""
+        if self._view is not None:
+            raise RuntimeError(
+                "detach_(): can't detach views in-place; use detach() instead, which returns "
+                "a new tensor"
+            )
+        self._ctx = None
+        self.requires_grad = False
+        return self
 
     def clone(self) -> Tensor:
         from groundup.ops.elementwise import clone
 
         return clone(self)
 
-    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and not _is_float(self.data.dtype):
+    def requires_grad_(self, requires_grad: builtins.bool = True) -> Tensor:
+        if requires_grad and not _is_float(self._data.dtype):
             raise RuntimeError(
                 f"only floating-point tensors can require gradients, got dtype {self.dtype}"
+            )
+        if self._ctx is not None and not requires_grad:
+            raise RuntimeError(
+                "requires_grad_(False): you can only change requires_grad flags of leaf "
+                "tensors; use y = y.detach() to use a computed tensor without its history"
             )
         self.requires_grad = requires_grad
         return self
@@ -168,10 +236,6 @@ class Tensor:
         """Keep `.grad` for this non-leaf tensor after backward (to inspect gradient flow)."""
         if self._ctx is not None:
             self._ctx.retained = weakref.ref(self)
-
-    def zero_(self) -> Tensor:
-        self.data[...] = 0
-        return self
 
     def to(self, dtype: DTypeLike) -> Tensor:
         from groundup.ops.elementwise import cast
@@ -191,9 +255,9 @@ class Tensor:
         return self.to(np.bool_)
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", prefix="tensor(")
         extras = []
-        if self.data.dtype not in (np.float32, np.int64, np.bool_):
+        if self._data.dtype not in (np.float32, np.int64, np.bool_):
             extras.append(f"dtype={self.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn={self._ctx!r}")
@@ -202,12 +266,12 @@ class Tensor:
         return f"tensor({body}{''.join(', ' + e for e in extras)})"
 
     def __bool__(self) -> builtins.bool:
-        if self.data.size != 1:
+        if self._data.size != 1:
             raise RuntimeError(
                 f"bool(): the truth value of a tensor of shape {self.shape} is ambiguous; "
                 f"reduce it to a single element first"
             )
-        return builtins.bool(self.data)
+        return builtins.bool(self._data)
 
     def __float__(self) -> builtins.float:
         return builtins.float(self.item())
@@ -219,15 +283,15 @@ class Tensor:
         return id(self)
 
     def __iter__(self) -> Iterator[Tensor]:
-        if self.data.ndim == 0:
+        if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return (self[i] for i in range(self.data.shape[0]))
+        return (self[i] for i in range(self._data.shape[0]))
 
     def __array__(self, dtype: DTypeLike = None, copy: builtins.bool | None = None) -> np.ndarray:
         """`np.asarray(t)` gives the data (NumPy never sees the graph)."""
-        if dtype is not None and np.dtype(dtype) != self.data.dtype:
-            return self.data.astype(dtype)
-        return self.data.copy() if copy else self.data
+        if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            return self._data.astype(dtype)
+        return self._data.copy() if copy else self._data
 
     # --------------------------------------------------------------- backward
     def backward(self, gradient: Any = None, retain_graph: builtins.bool = False) -> None:
@@ -235,18 +299,20 @@ class Tensor:
 
         `gradient` is d(loss)/d(self); it may be omitted only for a one-element tensor.
         """
+        if self._view is not None and self._view.stale(self):
+            _function.refresh_view(self)
         if not self.requires_grad:
             raise RuntimeError(
                 "backward(): this tensor does not require grad and has no grad_fn; "
                 "did you create the inputs with requires_grad=True?"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self._data.size != 1:
                 raise RuntimeError(
                     f"backward(): grad can be implicitly created only for scalar outputs, "
                     f"got shape {self.shape}; pass gradient= of that shape"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.ones_like(self._data)
         else:
             seed = _as_array(gradient, self.dtype)
             if seed.shape != self.shape:
@@ -305,58 +371,104 @@ class Tensor:
         return _ops.getitem(self, index)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "in-place assignment to a tensor that requires grad; wrap it in no_grad()"
-            )
-        if isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        elif isinstance(index, Tensor):
-            index = index.data
-        self.data[index] = value.data if isinstance(value, Tensor) else value
+        """`x[index] = value`: torch's index_put_, differentiable in x and in value."""
+        _inplace.setitem(self, index, value)
+
+    # in-place arithmetic: x += y changes x's memory, as in torch
+    def __iadd__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.add, (other,), {}, "add_")
+
+    def __isub__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.sub, (other,), {}, "sub_")
+
+    def __imul__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.mul, (other,), {}, "mul_")
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.div, (other,), {}, "div_")
+
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.floor_divide, (other,), {}, "floor_divide_")
+
+    def __imod__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.remainder, (other,), {}, "remainder_")
+
+    def __ipow__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.pow, (other,), {}, "pow_")
+
+    def __iand__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.bitwise_and, (other,), {}, "bitwise_and_")
+
+    def __ior__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.bitwise_or, (other,), {}, "bitwise_or_")
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return _inplace.apply_inplace(self, _ops.bitwise_xor, (other,), {}, "bitwise_xor_")
+
+    def __floordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(self, other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _ops.floor_divide(other, self)
+
+    def __mod__(self, other: Any) -> Tensor:
+        return _ops.remainder(self, other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _ops.remainder(other, self)
 
     # comparisons give bool tensors and are not differentiable
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.equal, self, other)
+        return _ops.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        return _compare(np.not_equal, self, other)
+        return _ops.ne(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
-        return _compare(np.less, self, other)
+        return _ops.lt(self, other)
 
     def __le__(self, other: Any) -> Tensor:
-        return _compare(np.less_equal, self, other)
+        return _ops.le(self, other)
 
     def __gt__(self, other: Any) -> Tensor:
-        return _compare(np.greater, self, other)
+        return _ops.gt(self, other)
 
     def __ge__(self, other: Any) -> Tensor:
-        return _compare(np.greater_equal, self, other)
+        return _ops.ge(self, other)
 
+    # bitwise on integers and bools, as in torch (logical_and & co. are separate ops)
     def __invert__(self) -> Tensor:
-        if self.dtype != np.bool_:
-            raise TypeError(f"~ is defined for bool tensors, got {self.dtype}")
-        return Tensor._make(~self.data, False)
+        return _ops.bitwise_not(self)
 
     def __and__(self, other: Any) -> Tensor:
-        return _compare(np.logical_and, self, other)
+        return _ops.bitwise_and(self, other)
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _ops.bitwise_and(other, self)
 
     def __or__(self, other: Any) -> Tensor:
-        return _compare(np.logical_or, self, other)
+        return _ops.bitwise_or(self, other)
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _ops.bitwise_or(other, self)
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _ops.bitwise_xor(self, other)
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _ops.bitwise_xor(other, self)
 
     # ------------------------------------------------------------ op methods
     def __getattr__(self, name: str) -> Any:
-        # t.exp(), t.sum(dim=1), t.view(2, 3), ...: every public op is also a method.
+        # t.exp(), t.sum(dim=1), t.view(2, 3), ...: every public op is also a method, and
+        # t.exp_() its in-place twin (groundup.inplace), as in torch.
         op = _ops.TENSOR_METHODS.get(name)
-        if op is None:
-            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
-        return lambda *args, **kwargs: op(self, *args, **kwargs)
-
-
-def _compare(ufunc: Any, a: Tensor, b: Any) -> Tensor:
-    other = b.data if isinstance(b, Tensor) else b
-    return Tensor._make(np.asarray(ufunc(a.data, other)), False)
+        if op is not None:
+            return lambda *args, **kwargs: op(self, *args, **kwargs)
+        if name.endswith("_") and name[:-1] in _ops.INPLACE:
+            op = _ops.TENSOR_METHODS[name[:-1]]
+            return lambda *args, **kwargs: _inplace.apply_inplace(self, op, args, kwargs, name)
+        raise AttributeError(f"'Tensor' object has no attribute '{name}'")
 
 
 def tensor(data: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
@@ -372,4 +484,5 @@ def _sequence_of_ints(shape: Sequence[Any]) -> tuple[int, ...]:
 
 
 from groundup import function as _function  # noqa: E402  (function.py imports Tensor)
+from groundup import inplace as _inplace  # noqa: E402
 from groundup import ops as _ops  # noqa: E402  (ops need Tensor defined first)

@@ -45,7 +45,7 @@ def default_collate(batch: Sequence[Any]) -> Any:
         raise ValueError("default_collate: got an empty batch")
     elem = batch[0]
     if isinstance(elem, Tensor):
-        return _stack([s.data for s in batch])
+        return _stack([s._data for s in batch])
     if isinstance(elem, (np.ndarray, np.generic)):
         return _stack([np.asarray(s) for s in batch])
     if isinstance(elem, bool):  # before int: bool is a subclass of int

@@ -32,7 +32,7 @@ class Dataset(ABC):
 
 
 def _as_array(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 class TensorDataset(Dataset):

@@ -75,7 +75,7 @@ def _count(size: float, n: int, name: str) -> int:
 
 
 def _labels(stratify: Any, n: int) -> np.ndarray:
-    labels = np.asarray(stratify.data if isinstance(stratify, Tensor) else stratify)
+    labels = np.asarray(stratify._data if isinstance(stratify, Tensor) else stratify)
     if labels.shape != (n,):
         raise ValueError(
             f"stratify must hold one label per sample, shape ({n},), got {labels.shape}"

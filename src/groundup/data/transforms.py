@@ -23,7 +23,7 @@ ArrayOrTensor = TypeVar("ArrayOrTensor", np.ndarray, Tensor)
 
 def _unwrap(x: Any) -> tuple[np.ndarray, bool]:
     if isinstance(x, Tensor):
-        return x.data, True
+        return x._data, True
     return np.asarray(x), False
 
 

@@ -96,7 +96,7 @@ def _float_outputs(result: Any) -> list[Tensor]:
     if not all(isinstance(r, Tensor) for r in items):
         kinds = sorted({type(r).__name__ for r in items})
         raise TypeError(f"gradcheck: fn must return a tensor or a tuple of tensors, got {kinds}")
-    return [r for r in items if r.data.dtype.kind == "f"]
+    return [r for r in items if r._data.dtype.kind == "f"]
 
 
 def _graph_leaves(outputs: Sequence[Tensor]) -> list[Tensor]:
@@ -132,14 +132,14 @@ def _analytic(outputs: list[Tensor], v: list[np.ndarray], inputs: list[Tensor]) 
         grads = []
         for i, x in enumerate(inputs):
             if x.grad is None:  # no path from this input to the outputs
-                grads.append(np.zeros_like(x.data))
+                grads.append(np.zeros_like(x._data))
                 continue
             if x.grad.shape != x.shape or x.grad.dtype != x.dtype:
                 raise RuntimeError(
                     f"gradcheck: the gradient of input {i} has shape {x.grad.shape} and dtype "
                     f"{x.grad.dtype}, expected {x.shape} and {x.dtype}"
                 )
-            grads.append(x.grad.data.copy())
+            grads.append(x.grad._data.copy())
     finally:
         for leaf, grad in zip(leaves, saved, strict=True):
             leaf.grad = grad
@@ -185,39 +185,39 @@ def gradcheck(
                 f"float64 inputs (use .double())"
             )
         # Work on private copies: perturbing them in place never touches the caller's data.
-        args[i] = Tensor(args[i].data, requires_grad=True)
+        args[i] = Tensor(args[i]._data, requires_grad=True)
     xs = [args[i] for i in checked]
-    originals = [x.data.copy() for x in xs]
+    originals = [x._data.copy() for x in xs]
     rng = np.random.default_rng(seed)
 
     outputs = _float_outputs(fn(*args))
     v = [rng.standard_normal(o.shape).astype(o.dtype) for o in outputs]
     analytic = _analytic(outputs, v, xs)
     for i, x, original in zip(checked, xs, originals, strict=True):
-        if not np.array_equal(x.data, original, equal_nan=True):
+        if not np.array_equal(x._data, original, equal_nan=True):
             raise RuntimeError(f"gradcheck: fn modified input {i} in place; it must not")
 
     def outputs_at() -> list[np.ndarray]:
         with no_grad():
             # copies: an output may be a view of the input that is about to be perturbed
-            return [o.data.copy() for o in _float_outputs(fn(*args))]
+            return [o._data.copy() for o in _float_outputs(fn(*args))]
 
     def central_difference(x: Tensor, step: np.ndarray | float, index: Any) -> float:
-        """<v, f(x + step) - f(x - step)> / (2 eps), perturbing x.data[index] in place."""
-        base = np.copy(x.data[index])
-        x.data[index] = base + step
+        """<v, f(x + step) - f(x - step)> / (2 eps), perturbing x._data[index] in place."""
+        base = np.copy(x._data[index])
+        x._data[index] = base + step
         plus = outputs_at()
-        x.data[index] = base - step
+        x._data[index] = base - step
         minus = outputs_at()
-        x.data[index] = base
+        x._data[index] = base
         # Subtract before projecting: the cancellation then happens element by element.
         diff = sum(float(np.vdot(g, p - m)) for g, p, m in zip(v, plus, minus, strict=True))
         return diff / (2 * eps)
 
     compared: list[Derivative] = []
     for i, x, grad in zip(checked, xs, analytic, strict=True):
-        if x.data.size <= max_elements:
-            for e in range(x.data.size):
+        if x._data.size <= max_elements:
+            for e in range(x._data.size):
                 element = tuple(int(k) for k in np.unravel_index(e, x.shape))
                 numeric = central_difference(x, eps, element)
                 compared.append(

@@ -211,7 +211,7 @@ def summary(
             info.input_shape = tuple(ins[0].shape) if ins else None
             info.output_shape = tuple(outs[0].shape) if outs else None
         info.calls += 1
-        info.output_bytes += sum(t.data.nbytes for t in outs)
+        info.output_bytes += sum(t._data.nbytes for t in outs)
 
     saved = (model.state_dict(), get_rng_state(), {id(m): m.training for m in model.modules()})
     handles = [m.register_forward_hook(record) for m in model.modules()]
@@ -231,10 +231,10 @@ def summary(
     trainable = [p for p in params if p.requires_grad]
     result.total_params = sum(p.numel() for p in params)
     result.trainable_params = sum(p.numel() for p in trainable)
-    result.param_bytes = sum(p.data.nbytes for p in params)
-    result.grad_bytes = sum(p.data.nbytes for p in trainable)
+    result.param_bytes = sum(p._data.nbytes for p in params)
+    result.grad_bytes = sum(p._data.nbytes for p in trainable)
     result.optimizer_bytes = n_state * result.grad_bytes
-    result.buffer_bytes = sum(b.data.nbytes for b in model.buffers())
+    result.buffer_bytes = sum(b._data.nbytes for b in model.buffers())
     result.activation_bytes = sum(info.output_bytes for info in result.layers if info.is_leaf)
     if verbose:
         print(result)

@@ -113,7 +113,7 @@ def init_bert_weights(module: Module, std: float = 0.02) -> None:
         elif isinstance(m, Embedding):
             init.normal_(m.weight, 0.0, std)
             if m.padding_idx is not None:
-                m.weight.data[m.padding_idx] = 0
+                m.weight._data[m.padding_idx] = 0
         elif isinstance(m, MultiheadAttention) and m.in_proj_weight is not None:
             init.normal_(m.in_proj_weight, 0.0, std)  # Q, K and V stacked: (3H, H)
             if m.in_proj_bias is not None:
@@ -216,7 +216,7 @@ class BertModel(Module):
         padding = None
         if attention_mask is not None:
             mask = np.asarray(
-                attention_mask.data if isinstance(attention_mask, Tensor) else attention_mask
+                attention_mask._data if isinstance(attention_mask, Tensor) else attention_mask
             )
             if mask.shape != ids.shape:
                 raise ValueError(

@@ -80,7 +80,7 @@ def train_gru_mnist1d(
     def test_accuracy() -> float:
         model.eval()
         with no_grad():
-            predictions = model(x_test).data.argmax(axis=1)
+            predictions = model(x_test)._data.argmax(axis=1)
         model.train()
         return float((predictions == y_test).mean())
 

@@ -118,11 +118,11 @@ class Seq2Seq(nn.Module):
         rng = default_generator()
         for name, p in self.named_parameters():
             if name.endswith("embedding.weight"):
-                p.data[...] = rng.normal(0.0, 0.01, p.shape)
+                p._data[...] = rng.normal(0.0, 0.01, p.shape)
             elif p.ndim == 2:
-                p.data[...] = rng.normal(0.0, 1.0 / np.sqrt(p.shape[1]), p.shape)
+                p._data[...] = rng.normal(0.0, 1.0 / np.sqrt(p.shape[1]), p.shape)
             else:
-                p.data[...] = 0.0
+                p._data[...] = 0.0
 
     # ---------------------------------------------------------------- encoder
     def encode(self, source: Any) -> tuple[Tensor, State, np.ndarray | None]:
@@ -181,7 +181,7 @@ class Seq2Seq(nn.Module):
         token = ids[:, :1]
         for t in range(ids.shape[1]):
             if t > 0:
-                predicted = logits[-1].data[:, 0].argmax(axis=-1)  # no gradient through it
+                predicted = logits[-1]._data[:, 0].argmax(axis=-1)  # no gradient through it
                 truth = rng.random(len(ids)) < teacher_forcing
                 token = np.where(truth, ids[:, t], predicted)[:, None]
             step_logits, state, _ = self._decode(token, state, encoded)
@@ -211,7 +211,7 @@ class Seq2Seq(nn.Module):
             weights: list[Tensor] = []
             for t in range(max_length):
                 logits, state, w = self._decode(token, state, encoded)
-                token = logits.data.argmax(axis=-1)  # (N, 1)
+                token = logits._data.argmax(axis=-1)  # (N, 1)
                 out[:, t] = np.where(finished, pad_id, token[:, 0])
                 if w is not None:
                     weights.append(w[:, 0])
@@ -222,7 +222,7 @@ class Seq2Seq(nn.Module):
             attn = None
             if weights:
                 attn = np.zeros((n, max_length, encoded[0].shape[1]), encoded[0].dtype)
-                attn[:, : len(weights)] = stack(weights, dim=1).data
+                attn[:, : len(weights)] = stack(weights, dim=1)._data
                 if self.reverse_input:
                     attn = attn[:, :, ::-1]  # back to the source's own order
         return out, attn

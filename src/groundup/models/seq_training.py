@@ -35,7 +35,7 @@ Log = Callable[[str], None]
 def token_ids(x: Any, owner: str) -> np.ndarray:
     """Token ids as an integer array (N, length), from a Tensor or an array; a clear error
     naming `owner` otherwise."""
-    ids = x.data if isinstance(x, Tensor) else np.asarray(x)
+    ids = x._data if isinstance(x, Tensor) else np.asarray(x)
     if ids.ndim != 2 or ids.dtype.kind not in "iu":
         raise ValueError(
             f"{owner}: token ids must be an integer array of shape (N, length), got "

@@ -167,7 +167,7 @@ class TransformerSeq2Seq(nn.Module):
                 finished = np.zeros(n, dtype=bool)
                 for _ in range(max_length):
                     logits = self.decode(tokens, memory, mask)  # (N, t, V): re-run the prefix
-                    step = logits.data[:, -1].argmax(axis=-1)  # (N,)
+                    step = logits._data[:, -1].argmax(axis=-1)  # (N,)
                     step = np.where(finished, pad_id, step)
                     tokens = np.concatenate([tokens, step[:, None]], axis=1)
                     if end_id is not None:
@@ -203,7 +203,7 @@ class TransformerSeq2Seq(nn.Module):
                 for layer in encoder.layers:
                     h = layer.norm1(x) if layer.norm_first else x
                     w = layer.self_attn(h, h, h, key_padding_mask=mask, average_attn_weights=avg)
-                    out["encoder"].append(w[1].data)
+                    out["encoder"].append(w[1]._data)
                     x = layer(x, src_key_padding_mask=mask)
                 if encoder.norm is not None:
                     x = encoder.norm(x)
@@ -213,13 +213,13 @@ class TransformerSeq2Seq(nn.Module):
                 for layer in decoder.layers:
                     h = layer.norm1(y) if layer.norm_first else y
                     w = layer.self_attn(h, h, h, attn_mask=causal, average_attn_weights=avg)
-                    out["decoder"].append(w[1].data)
+                    out["decoder"].append(w[1]._data)
                     z = y + layer._sa_block(h, causal, None, True)  # the cross-attention query:
                     q = layer.norm2(z) if layer.norm_first else layer.norm1(z)  # after block 1
                     w = layer.multihead_attn(
                         q, x, x, key_padding_mask=mask, average_attn_weights=avg
                     )
-                    out["cross"].append(w[1].data)
+                    out["cross"].append(w[1]._data)
                     y = layer(
                         y, x, tgt_mask=causal, tgt_is_causal=True, memory_key_padding_mask=mask
                     )

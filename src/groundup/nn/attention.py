@@ -72,7 +72,7 @@ class _Attention(Module):
         q = query.unsqueeze(1) if one_step else query  # (N, T, Dq)
         scores = self.score(q, keys)  # (N, T, S)
         if mask is not None:
-            m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+            m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
             scores = masked_fill(scores, m[:, None, :], -math.inf)  # exp(-inf) = 0
         weights = softmax(scores, dim=-1)  # (N, T, S), rows sum to 1
         context = matmul(weights, values)  # (N, T, S) @ (N, S, Dv) -> (N, T, Dv)

@@ -72,7 +72,7 @@ class _BatchNorm(Module):
             (self.num_batches_tracked, 0),
         ):
             if buffer is not None:
-                buffer.data[...] = value
+                buffer._data[...] = value
 
     def reset_parameters(self) -> None:
         self.reset_running_stats()
@@ -98,9 +98,9 @@ class _BatchNorm(Module):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.num_batches_tracked is not None:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked._data += 1
             if self.momentum is None:  # cumulative average: the n-th batch weighs 1/n
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked._data)
         # batch statistics while training, or always when no running ones are kept
         use_batch = self.training or self.running_mean is None
         keep = not self.training or self.track_running_stats  # buffers to read or update

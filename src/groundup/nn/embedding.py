@@ -54,7 +54,7 @@ class Embedding(Module):
             )
             self.reset_parameters()
         else:
-            data = _weight.data if isinstance(_weight, Tensor) else np.asarray(_weight)
+            data = _weight._data if isinstance(_weight, Tensor) else np.asarray(_weight)
             if data.shape != shape:
                 raise ValueError(
                     f"Embedding: _weight has shape {data.shape}, expected {shape} "
@@ -65,7 +65,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     def forward(self, input: Tensor) -> Tensor:
         if self.max_norm is not None:
@@ -74,12 +74,12 @@ class Embedding(Module):
 
     def _renorm(self, input: Any) -> None:
         """Scale each looked-up row whose norm exceeds max_norm by max_norm / (norm + 1e-7)."""
-        idx = np.unique(input.data if isinstance(input, Tensor) else np.asarray(input))
+        idx = np.unique(input._data if isinstance(input, Tensor) else np.asarray(input))
         with no_grad():
-            rows = self.weight.data[idx]  # (k, embedding_dim)
+            rows = self.weight._data[idx]  # (k, embedding_dim)
             norms = np.linalg.norm(rows, ord=self.norm_type, axis=1, keepdims=True)
             scale = np.where(norms > self.max_norm, self.max_norm / (norms + 1e-7), 1)
-            self.weight.data[idx] = rows * scale.astype(rows.dtype)
+            self.weight._data[idx] = rows * scale.astype(rows.dtype)
 
     @classmethod
     def from_pretrained(
@@ -94,7 +94,7 @@ class Embedding(Module):
     ) -> Embedding:
         """An Embedding whose weight is (a copy of) the 2-D `embeddings`; frozen by default.
         The padding row keeps its given values (it only stops receiving gradient)."""
-        data = embeddings.data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
+        data = embeddings._data if isinstance(embeddings, Tensor) else np.asarray(embeddings)
         if data.ndim != 2:
             raise ValueError(
                 f"Embedding.from_pretrained: embeddings must be 2-D (num_embeddings, "

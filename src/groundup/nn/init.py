@@ -58,7 +58,7 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
 
 
 def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor.data[...] = values  # in place, cast to the tensor's dtype
+    tensor._data[...] = values  # in place, cast to the tensor's dtype
     return tensor
 
 
@@ -82,7 +82,7 @@ def normal_(
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    tensor.data[...] = val
+    tensor._data[...] = val
     return tensor
 
 

@@ -250,7 +250,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad.data[...] = 0
+                p.grad._data[...] = 0
 
     def apply(self, fn: Callable[[Module], None]) -> Module:
         for child in self.children():
@@ -267,10 +267,10 @@ class Module:
         if dtype.kind != "f":
             raise TypeError(f"Module.to: only floating-point dtypes are allowed, got {dtype}")
         for t in [*self.parameters(), *self.buffers()]:
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t._data.dtype.kind == "f":
+                t._data = t._data.astype(dtype)
                 if t.grad is not None:
-                    t.grad.data = t.grad.data.astype(dtype)
+                    t.grad._data = t.grad._data.astype(dtype)
         return self
 
     def float(self) -> Module:
@@ -297,7 +297,7 @@ class Module:
         """Copies (NumPy arrays) of every parameter and persistent buffer, keyed as torch
         keys them; keep_vars=True gives the tensors themselves."""
         return OrderedDict(
-            (key, t if keep_vars else t.data.copy()) for key, t in self._state_items(prefix)
+            (key, t if keep_vars else t._data.copy()) for key, t in self._state_items(prefix)
         )
 
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
@@ -306,7 +306,7 @@ class Module:
         leaves the module unchanged. Returns the missing and unexpected keys."""
         own = OrderedDict(self._state_items())
         arrays = {
-            k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in state_dict.items()
+            k: np.asarray(v._data if isinstance(v, Tensor) else v) for k, v in state_dict.items()
         }
         missing = [k for k in own if k not in arrays]
         unexpected = [k for k in arrays if k not in own]
@@ -328,7 +328,7 @@ class Module:
             )
         for k, t in own.items():
             if k in arrays:
-                t.data[...] = arrays[k]  # in place, cast to the model's dtype, like copy_
+                t._data[...] = arrays[k]  # in place, cast to the model's dtype, like copy_
         return IncompatibleKeys(missing, unexpected)
 
     # -------------------------------------------------------------------- call

@@ -36,7 +36,7 @@ def as_additive_mask(mask: Any, name: str, dtype: np.dtype, owner: str) -> np.nd
     `dtype`; a float mask is kept (cast to `dtype`)."""
     if mask is None:
         return None
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype == np.bool_:
         return np.where(m, -np.inf, 0).astype(dtype)
     if m.dtype.kind != "f":

@@ -58,7 +58,7 @@ def _detect_is_causal_mask(mask: Any, is_causal: bool | None, size: int) -> bool
     """torch's rule: an explicit hint wins; otherwise a mask equal to the causal one is causal."""
     if is_causal is not None or mask is None:
         return bool(is_causal)
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     causal = np.triu(np.full((size, size), -np.inf), 1)
     if m.dtype == np.bool_:
         causal = np.isneginf(causal)  # True above the diagonal

@@ -1,5 +1,10 @@
 """Differentiable ops by kind. Each op is a `Function` subclass plus a functional wrapper
-that checks its arguments; `TENSOR_METHODS` makes them `Tensor` methods too."""
+that checks its arguments; `TENSOR_METHODS` makes them `Tensor` methods too, and `INPLACE`
+names the ops whose in-place twin `x.op_(...)` exists (`groundup.inplace` runs them).
+
+A family module lists its public functions in `__all__`; all of them become methods,
+`METHODS` adds method-only names or aliases, and `INPLACE` its in-place ops.
+"""
 
 from __future__ import annotations
 
@@ -55,8 +60,40 @@ from groundup.ops.shape import (
     view,
 )
 
+from groundup import inplace as _inplace
+from groundup.ops import compare as _compare
+from groundup.ops import math as _math
+from groundup.ops import cumulative as _cumulative
+from groundup.ops import statistics as _statistics
+from groundup.ops import indexing as _indexing
+from groundup.ops import sorting as _sorting
+from groundup.ops import layout as _layout
+from groundup.ops import products as _products
+from groundup.ops import conversion as _conversion
+from groundup.ops.compare import *  # noqa: F403
+from groundup.ops.math import *  # noqa: F403
+from groundup.ops.cumulative import *  # noqa: F403
+from groundup.ops.statistics import *  # noqa: F403
+from groundup.ops.indexing import *  # noqa: F403
+from groundup.ops.sorting import *  # noqa: F403
+from groundup.ops.layout import *  # noqa: F403
+from groundup.ops.products import *  # noqa: F403
+from groundup.ops.conversion import *  # noqa: F403
+
 if TYPE_CHECKING:
     from groundup.tensor import Tensor
+
+_FAMILIES = (
+    _compare,
+    _math,
+    _cumulative,
+    _statistics,
+    _indexing,
+    _sorting,
+    _layout,
+    _products,
+    _conversion,
+)
 
 TENSOR_METHODS: dict[str, Callable[..., Any]] = {
     f.__name__: f
@@ -117,8 +154,49 @@ def _where_method(self: Tensor, condition: Tensor, other: Tensor) -> Tensor:
 
 
 TENSOR_METHODS["where"] = _where_method
+for _family in _FAMILIES:
+    TENSOR_METHODS.update({name: getattr(_family, name) for name in _family.__all__})
+    TENSOR_METHODS.update(getattr(_family, "METHODS", {}))
+
+TENSOR_METHODS.update(
+    {
+        "zero_": _inplace.zero_,
+        "fill_": _inplace.fill_,
+        "copy_": _inplace.copy_,
+        "uniform_": _inplace.uniform_,
+        "normal_": _inplace.normal_,
+        "bernoulli_": _inplace.bernoulli_,
+        "exponential_": _inplace.exponential_,
+        "random_": _inplace.random_,
+        "index_put_": _inplace.index_put_,
+        "index_put": _inplace.index_put,
+    }
+)
+
+# Ops whose in-place twin x.op_(...) exists, as in torch.
+INPLACE: set[str] = {
+    "abs",
+    "add",
+    "clamp",
+    "clip",
+    "div",
+    "exp",
+    "log",
+    "masked_fill",
+    "mul",
+    "neg",
+    "pow",
+    "relu",
+    "sigmoid",
+    "sqrt",
+    "sub",
+    "tanh",
+}
+for _family in _FAMILIES:
+    INPLACE |= getattr(_family, "INPLACE", set())
 
 __all__ = [
+    "INPLACE",
     "TENSOR_METHODS",
     "abs",
     "add",
@@ -169,3 +247,5 @@ __all__ = [
     "view",
     "where",
 ]
+for _family in _FAMILIES:
+    __all__ += _family.__all__

@@ -13,6 +13,9 @@ from groundup.tensor import Tensor
 
 
 class ReLU(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = np.maximum(x, 0)
         return self.out
@@ -22,6 +25,8 @@ class ReLU(Function):
 
 
 class LeakyReLU(Function):
+    saves = ()
+
     def forward(self, x: np.ndarray, slope: float) -> np.ndarray:
         self.positive, self.slope = x > 0, slope
         return np.where(self.positive, x, x * slope)
@@ -31,6 +36,9 @@ class LeakyReLU(Function):
 
 
 class Sigmoid(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = special.expit(x)  # 1 / (1 + e^-x) without overflow warnings
         return self.out
@@ -40,6 +48,9 @@ class Sigmoid(Function):
 
 
 class Tanh(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, x: np.ndarray) -> np.ndarray:
         self.out = np.tanh(x)
         return self.out
@@ -72,6 +83,9 @@ class GELU(Function):
 
 
 class Softmax(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, x: np.ndarray, dim: int) -> np.ndarray:
         self.dim = dim
         e = np.exp(x - x.max(axis=dim, keepdims=True))
@@ -85,6 +99,9 @@ class Softmax(Function):
 
 
 class LogSoftmax(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, x: np.ndarray, dim: int) -> np.ndarray:
         self.dim = dim
         shifted = x - x.max(axis=dim, keepdims=True)
@@ -97,13 +114,13 @@ class LogSoftmax(Function):
 
 
 def _float_input(name: str, x: Tensor) -> None:
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}")
 
 
 def _floating(x: Tensor) -> Tensor:
     """sigmoid/tanh of an integer tensor is float32, as in torch."""
-    return x if x.data.dtype.kind == "f" else x.to(np.float32)
+    return x if x._data.dtype.kind == "f" else x.to(np.float32)
 
 
 def relu(x: Tensor) -> Tensor:

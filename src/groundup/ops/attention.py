@@ -175,9 +175,9 @@ def scaled_dot_product_attention(
                 f"scores' shape {scores_shape} = (..., L, S) to {fits}"
             )
         if mask.dtype == np.bool_:
-            bias = np.where(mask.data, 0, -np.inf).astype(query.dtype)  # True = take part
+            bias = np.where(mask._data, 0, -np.inf).astype(query.dtype)  # True = take part
         elif mask.dtype.kind == "f":
-            bias = mask if mask.requires_grad else mask.data.astype(query.dtype, copy=False)
+            bias = mask if mask.requires_grad else mask._data.astype(query.dtype, copy=False)
         else:
             raise TypeError(
                 f"scaled_dot_product_attention: attn_mask must be bool or float, got {mask.dtype}"

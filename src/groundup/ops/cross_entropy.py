@@ -188,7 +188,7 @@ def _check_class_targets(
             f"{op}: class-index targets must be integers, got dtype {target.dtype} "
             f"(for input {input.shape} and target {target.shape})"
         )
-    t = target.data
+    t = target._data
     bad = t[(t != ignore_index) & ((t < 0) | (t >= n_classes))]
     if bad.size:
         raise IndexError(

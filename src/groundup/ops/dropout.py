@@ -12,6 +12,8 @@ from groundup.tensor import Tensor
 
 
 class Dropout(Function):
+    saves = ()
+
     def forward(self, x: np.ndarray, mask: np.ndarray) -> np.ndarray:
         self.mask = mask
         return x * mask
@@ -36,7 +38,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     """
     if not 0 <= p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"dropout: expected a floating-point tensor, got dtype {x.dtype}")
     if not training or p == 0:
         return x
@@ -57,7 +59,7 @@ def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = 
             f"dropout2d: expected a 4-D input (N, C, H, W) (or 3-D, read as (N, C, L)), "
             f"got input of shape {x.shape}"
         )
-    if x.data.dtype.kind != "f":
+    if x._data.dtype.kind != "f":
         raise TypeError(f"dropout2d: expected a floating-point tensor, got dtype {x.dtype}")
     if not training or p == 0:
         return x

@@ -32,8 +32,8 @@ def promote_types(da: np.dtype, db: np.dtype) -> np.dtype:
 def result_dtype(a: Tensor, b: Tensor) -> np.dtype:
     """torch.result_type for two tensors: as `promote_types`, except that within a category
     a tensor with dims beats a 0-d one (float32 matrix * float64 0-d tensor -> float32)."""
-    da, db = a.data.dtype, b.data.dtype
-    zero_dim_a, zero_dim_b = a.data.ndim == 0, b.data.ndim == 0
+    da, db = a._data.dtype, b._data.dtype
+    zero_dim_a, zero_dim_b = a._data.ndim == 0, b._data.ndim == 0
     if zero_dim_a != zero_dim_b and da != db and _category(da) == _category(db):
         return db if zero_dim_a else da
     return promote_types(da, db)
@@ -52,12 +52,12 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
     a = a.item() if isinstance(a, np.generic) else a
     b = b.item() if isinstance(b, np.generic) else b
     if isinstance(a, Tensor) and isinstance(b, Tensor):
-        if a.data.dtype != b.data.dtype:
+        if a._data.dtype != b._data.dtype:
             dtype = result_dtype(a, b)
             a, b = cast(a, dtype), cast(b, dtype)
         return a, b
     for x, y in ((a, b), (b, a)):
-        if isinstance(x, Tensor) and isinstance(y, float) and x.data.dtype.kind in "biu":
+        if isinstance(x, Tensor) and isinstance(y, float) and x._data.dtype.kind in "biu":
             x_float = x.to(np.float32)
             return (x_float, b) if x is a else (a, x_float)
     return a, b
@@ -65,10 +65,12 @@ def _operands(a: Any, b: Any) -> tuple[Any, Any]:
 
 def _floating(a: Tensor) -> Tensor:
     """exp/log/sqrt of an integer tensor is float32, as in torch."""
-    return a if a.data.dtype.kind == "f" else a.to(np.float32)
+    return a if a._data.dtype.kind == "f" else a.to(np.float32)
 
 
 class Add(Function):
+    saves = ()
+
     def forward(self, a: Any, b: Any) -> np.ndarray:
         return np.add(a, b)
 
@@ -77,6 +79,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    saves = ()
+
     def forward(self, a: Any, b: Any) -> np.ndarray:
         return np.subtract(a, b)
 
@@ -85,6 +89,10 @@ class Sub(Function):
 
 
 class Mul(Function):
+    def saved_inputs(self) -> tuple[int, ...]:
+        # a's gradient reads b and b's reads a: save each only when the other needs it
+        return tuple(i for i in (0, 1) if self.parents[1 - i] is not None)
+
     def forward(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         return np.multiply(a, b)
@@ -96,6 +104,9 @@ class Mul(Function):
 
 
 class Div(Function):
+    saves = (1,)
+    saves_output = True
+
     def forward(self, a: Any, b: Any) -> np.ndarray:
         self.b = b
         self.out = np.divide(a, b)
@@ -109,6 +120,8 @@ class Div(Function):
 
 
 class Pow(Function):
+    saves_output = True
+
     def forward(self, a: Any, b: Any) -> np.ndarray:
         self.a, self.b = a, b
         self.out = np.power(a, b)
@@ -132,6 +145,8 @@ class Pow(Function):
 
 
 class Neg(Function):
+    saves = ()
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         return np.negative(a)
 
@@ -140,6 +155,9 @@ class Neg(Function):
 
 
 class Exp(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         self.out = np.exp(a)
         return self.out
@@ -149,6 +167,8 @@ class Exp(Function):
 
 
 class Log(Function):
+    saves = (0,)
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         self.a = a
         return np.log(a)
@@ -158,6 +178,9 @@ class Log(Function):
 
 
 class Sqrt(Function):
+    saves = ()
+    saves_output = True
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         self.out = np.sqrt(a)
         return self.out
@@ -176,6 +199,8 @@ class Abs(Function):
 
 
 class Clamp(Function):
+    saves = ()
+
     def forward(self, a: np.ndarray, low: float | None, high: float | None) -> np.ndarray:
         # The gradient passes where low <= a <= high: both boundaries included, as in torch.
         self.passes = np.ones(a.shape, dtype=bool)
@@ -213,6 +238,8 @@ class Minimum(Maximum):
 
 
 class Where(Function):
+    saves = ()
+
     def forward(self, cond: np.ndarray, a: Any, b: Any) -> np.ndarray:
         self.cond = cond
         return np.where(cond, a, b)
@@ -225,6 +252,8 @@ class Where(Function):
 
 
 class MaskedFill(Function):
+    saves = ()
+
     def forward(self, a: np.ndarray, mask: np.ndarray, value: float) -> np.ndarray:
         self.mask = mask
         return np.where(mask, np.asarray(value, dtype=a.dtype), a)
@@ -234,6 +263,8 @@ class MaskedFill(Function):
 
 
 class Cast(Function):
+    saves = ()
+
     def forward(self, a: np.ndarray, dtype: np.dtype) -> np.ndarray:
         return a.astype(dtype)
 
@@ -242,6 +273,8 @@ class Cast(Function):
 
 
 class Clone(Function):
+    saves = ()
+
     def forward(self, a: np.ndarray) -> np.ndarray:
         return a.copy()
 
@@ -265,9 +298,9 @@ def mul(a: Any, b: Any) -> Tensor:
 def div(a: Any, b: Any) -> Tensor:
     """True division; integer operands give float32, as in torch."""
     a, b = _operands(a, b)
-    if isinstance(a, Tensor) and a.data.dtype.kind in "biu":
+    if isinstance(a, Tensor) and a._data.dtype.kind in "biu":
         a = a.to(np.float32)
-    if isinstance(b, Tensor) and b.data.dtype.kind in "biu":
+    if isinstance(b, Tensor) and b._data.dtype.kind in "biu":
         b = b.to(np.float32)
     return Div.apply(a, b)
 
@@ -300,7 +333,7 @@ def clamp(a: Tensor, min: float | None = None, max: float | None = None) -> Tens
     """Limit to [min, max]; the gradient is 1 inside, boundaries included, 0 outside."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
-    if a.data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
+    if a._data.dtype.kind in "biu" and (isinstance(min, float) or isinstance(max, float)):
         a = a.to(np.float32)
     return Clamp.apply(a, min, max)
 
@@ -318,7 +351,7 @@ def minimum(a: Tensor, b: Tensor) -> Tensor:
 
 def where(condition: Any, a: Any, b: Any) -> Tensor:
     """`a` where `condition` holds, else `b`; the gradient follows the chosen side."""
-    cond = condition.data if isinstance(condition, Tensor) else np.asarray(condition)
+    cond = condition._data if isinstance(condition, Tensor) else np.asarray(condition)
     if cond.dtype != np.bool_:
         raise TypeError(f"where: condition must be a bool tensor, got dtype {cond.dtype}")
     a, b = _operands(a, b)
@@ -327,7 +360,7 @@ def where(condition: Any, a: Any, b: Any) -> Tensor:
 
 def masked_fill(a: Tensor, mask: Any, value: Any) -> Tensor:
     """Put `value` where `mask` is True (mask broadcasts to `a`); those entries get no gradient."""
-    m = mask.data if isinstance(mask, Tensor) else np.asarray(mask)
+    m = mask._data if isinstance(mask, Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_fill: mask must be a bool tensor, got dtype {m.dtype}")
     try:
@@ -344,10 +377,10 @@ def masked_fill(a: Tensor, mask: Any, value: Any) -> Tensor:
 def cast(a: Tensor, dtype: np.dtype) -> Tensor:
     """Convert to `dtype`; only a floating result stays in the graph (as torch's `.to`)."""
     dtype = np.dtype(dtype)
-    if a.data.dtype == dtype:
+    if a._data.dtype == dtype:
         return a
     if dtype.kind != "f":
-        return Tensor._make(a.data.astype(dtype), False)
+        return Tensor._make(a._data.astype(dtype), False)
     return Cast.apply(a, dtype)
 
 

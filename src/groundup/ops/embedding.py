@@ -11,6 +11,8 @@ from groundup.tensor import Tensor
 
 
 class Embedding(Function):
+    saves = ()
+
     def forward(
         self, weight: np.ndarray, indices: np.ndarray, padding_idx: int | None
     ) -> np.ndarray:
@@ -29,7 +31,7 @@ class Embedding(Function):
 def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:  # noqa: A002
     """Rows of `weight` (num_embeddings, embedding_dim) picked by the integer `input`:
     output shape (*input.shape, embedding_dim). The `padding_idx` row gets no gradient."""
-    idx = input.data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
     if weight.ndim != 2:

@@ -14,6 +14,10 @@ from groundup.tensor import Tensor
 class MatMul(Function):
     """C = A @ B;  dA = dC @ B^T,  dB = A^T @ dC (batch dims are summed by the engine)."""
 
+    def saved_inputs(self) -> tuple[int, ...]:
+        # dA reads b and dB reads a: each is needed only for the other's gradient
+        return tuple(i for i in (0, 1) if self.parents[1 - i] is not None)
+
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         self.a, self.b = a, b
         return np.matmul(a, b)
@@ -45,6 +49,8 @@ class Linear(Function):
 
     dx = dy W;  dW = dy^T x over all leading dims (one GEMM);  db = sum of dy over them.
     """
+
+    saves = (0, 1)  # x and W; the bias gradient needs neither
 
     def forward(self, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
         self.x, self.weight = x, weight

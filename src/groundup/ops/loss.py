@@ -164,7 +164,7 @@ def binary_cross_entropy(
     """BCE between probabilities `input` in [0, 1] and targets of the same shape."""
     reduction = resolve_reduction("binary_cross_entropy", size_average, reduce, reduction)
     _check_binary("binary_cross_entropy", input, target, {"weight": weight})
-    x = input.data
+    x = input._data
     if not np.all((x >= 0) & (x <= 1)):
         raise ValueError(
             f"binary_cross_entropy: every input must be a probability in [0, 1], found values "

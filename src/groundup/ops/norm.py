@@ -64,7 +64,7 @@ class BatchNorm(Function):
         self.xhat = centered * self.inv_std
         self.weight = None if weight is None else weight.reshape(channel)
         self.axes, self.channel, self.m, self.training = axes, channel, m, training
-        out = self.xhat if self.weight is None else self.xhat * self.weight
+        out = self.xhat.copy() if self.weight is None else self.xhat * self.weight
         return out if bias is None else out + bias.reshape(channel)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, Any, Any]:
@@ -102,7 +102,7 @@ class LayerNorm(Function):
         self.inv_std = 1 / np.sqrt(var + eps)
         self.xhat = centered * self.inv_std
         self.weight = weight
-        out = self.xhat if weight is None else self.xhat * weight
+        out = self.xhat.copy() if weight is None else self.xhat * weight
         return out if bias is None else out + bias
 
     def backward(self, grad: np.ndarray) -> tuple[Any, Any, Any]:
@@ -173,8 +173,8 @@ def batch_norm(
         input,
         weight,
         bias,
-        running_mean=None if running_mean is None else running_mean.data,
-        running_var=None if running_var is None else running_var.data,
+        running_mean=None if running_mean is None else running_mean._data,
+        running_var=None if running_var is None else running_var._data,
         training=training,
         momentum=float(momentum),  # Python floats keep float32 float32 (NumPy scalars would not)
         eps=float(eps),

@@ -78,6 +78,9 @@ def _as_sequence(x: np.ndarray) -> np.ndarray:
 class RNNCell(Function):
     """Elman RNN, h' = tanh or relu of (x W_ih^T + b_ih + h W_hh^T + b_hh)."""
 
+    saves_output = True
+
+
     def forward(
         self,
         x: np.ndarray,
@@ -192,6 +195,9 @@ class LSTMCell(Function):
 class GRUCell(Function):
     """Gated recurrent unit (Cho et al. 2014) in torch's form: the reset gate multiplies
     the hidden projection *after* W_hn, n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
+
+    saves_output = True
+
 
     def forward(
         self,

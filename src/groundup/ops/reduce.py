@@ -38,6 +38,8 @@ def _count(shape: tuple[int, ...], axes: tuple[int, ...]) -> int:
 
 
 class Sum(Function):
+    saves = ()
+
     def forward(self, a: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
         return np.asarray(a.sum(axis=axes, keepdims=keepdim))
@@ -47,6 +49,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    saves = ()
+
     def forward(self, a: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.shape, self.axes, self.keepdim = a.shape, axes, keepdim
         self.count = _count(a.shape, axes)
@@ -62,6 +66,9 @@ class Var(Function):
 
     N - correction <= 0 gives nan/inf, as in torch.
     """
+
+    saves = ()
+
 
     def forward(
         self, a: np.ndarray, axes: tuple[int, ...], correction: float, keepdim: bool
@@ -84,6 +91,8 @@ class Std(Var):
     """std = sqrt(var);  d std/dx = (x - mean) / ((N - correction) std), and 0 where std = 0
     (torch's choice: a constant input gets zero gradient instead of 0/0)."""
 
+    saves_output = True
+
     def forward(
         self, a: np.ndarray, axes: tuple[int, ...], correction: float, keepdim: bool
     ) -> np.ndarray:
@@ -104,6 +113,9 @@ class MaxMin(Function):
     """max/min along one dim, given the winning `indices` (N.B. ties: the first one wins);
     the gradient flows to the selected element only."""
 
+    saves = ()
+
+
     def forward(self, a: np.ndarray, indices: np.ndarray, dim: int, keepdim: bool) -> np.ndarray:
         self.shape, self.dim, self.keepdim = a.shape, dim, keepdim
         self.indices = np.expand_dims(indices, dim)
@@ -120,6 +132,9 @@ class MaxMin(Function):
 class AMaxMin(Function):
     """amax/amin over `axes` (and max()/min() of everything): tied maxima share the
     gradient evenly, as in torch."""
+
+    saves = ()
+
 
     def forward(
         self, a: np.ndarray, axes: tuple[int, ...], keepdim: bool, largest: bool
@@ -138,6 +153,9 @@ class AMaxMin(Function):
 
 class LogSumExp(Function):
     """log(sum(exp(x))) computed stably as m + log(sum(exp(x - m))); gradient = softmax(x)."""
+
+    saves = ()
+
 
     def forward(self, a: np.ndarray, axes: tuple[int, ...], keepdim: bool) -> np.ndarray:
         self.axes, self.keepdim = axes, keepdim
@@ -160,7 +178,7 @@ class MaxResult(NamedTuple):
 
 
 def _floating(op: str, a: Tensor) -> None:
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         raise TypeError(f"{op}: expected a floating-point tensor, got dtype {a.dtype}")
 
 
@@ -168,8 +186,8 @@ def _floating(op: str, a: Tensor) -> None:
 def sum(a: Tensor, dim: Dim = None, keepdim: bool = False) -> Tensor:  # noqa: A001
     """Sum over `dim` (all dims when None); bool and integer tensors sum to int64."""
     axes = _axes(dim, a.ndim, "sum")
-    if a.data.dtype.kind in "biu":
-        return Tensor._make(np.asarray(a.data.sum(axis=axes, keepdims=keepdim), np.int64), False)
+    if a._data.dtype.kind in "biu":
+        return Tensor._make(np.asarray(a._data.sum(axis=axes, keepdims=keepdim), np.int64), False)
     return Sum.apply(a, axes, keepdim)
 
 
@@ -222,7 +240,7 @@ def _max_or_min(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
         from groundup.ops.elementwise import maximum, minimum
 
         return maximum(a, dim) if largest else minimum(a, dim)
-    if a.data.size == 0:
+    if a._data.size == 0:
         raise RuntimeError(f"{op}: the {op} of an empty tensor (shape {a.shape}) is undefined")
     if dim is None:
         return AMaxMin.apply(a, tuple(range(a.ndim)), False, largest)
@@ -230,7 +248,7 @@ def _max_or_min(a: Tensor, dim: Any, keepdim: bool, largest: bool) -> Any:
     if a.ndim == 0:  # the only element, at index 0
         values = AMaxMin.apply(a, (), keepdim, largest)
         return MaxResult(values, Tensor._make(np.zeros((), np.int64), False))
-    idx = np.argmax(a.data, axis=d) if largest else np.argmin(a.data, axis=d)
+    idx = np.argmax(a._data, axis=d) if largest else np.argmin(a._data, axis=d)
     values = MaxMin.apply(a, idx, d, keepdim)
     idx = np.expand_dims(idx, d) if keepdim else idx
     return MaxResult(values, Tensor._make(np.asarray(idx, dtype=np.int64), False))
@@ -248,14 +266,14 @@ def min(a: Tensor, dim: Any = None, keepdim: bool = False) -> Any:  # noqa: A001
 
 def amax(a: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
     """Maximum over `dim` (all dims by default); ties share the gradient evenly."""
-    if a.data.size == 0:
+    if a._data.size == 0:
         raise RuntimeError(f"amax: the maximum of an empty tensor (shape {a.shape}) is undefined")
     return AMaxMin.apply(a, _axes(dim, a.ndim, "amax"), keepdim, True)
 
 
 def amin(a: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
     """Minimum over `dim` (all dims by default); ties share the gradient evenly."""
-    if a.data.size == 0:
+    if a._data.size == 0:
         raise RuntimeError(f"amin: the minimum of an empty tensor (shape {a.shape}) is undefined")
     return AMaxMin.apply(a, _axes(dim, a.ndim, "amin"), keepdim, False)
 
@@ -263,10 +281,10 @@ def amin(a: Tensor, dim: Dim = (), keepdim: bool = False) -> Tensor:
 def _arg(a: Tensor, dim: int | None, keepdim: bool, largest: bool) -> Tensor:
     pick = np.argmax if largest else np.argmin
     if dim is None:  # index into the flattened tensor
-        idx = pick(a.data)
+        idx = pick(a._data)
         return Tensor._make(np.full((1,) * a.ndim if keepdim else (), idx, np.int64), False)
     d = normalize_dim(dim, a.ndim, "argmax" if largest else "argmin")
-    data = a.data.reshape(1) if a.ndim == 0 else a.data
+    data = a._data.reshape(1) if a.ndim == 0 else a._data
     idx = pick(data, axis=d, keepdims=keepdim and a.ndim > 0)
     return Tensor._make(np.asarray(idx, np.int64), False)
 
@@ -283,6 +301,6 @@ def argmin(a: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
 
 def logsumexp(a: Tensor, dim: Dim, keepdim: bool = False) -> Tensor:
     """log(sum(exp(a))) over `dim`, without overflow for large inputs."""
-    if a.data.dtype.kind != "f":
+    if a._data.dtype.kind != "f":
         a = a.to(np.float32)
     return LogSumExp.apply(a, _axes(dim, a.ndim, "logsumexp"), keepdim)

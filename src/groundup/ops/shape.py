@@ -13,6 +13,9 @@ from groundup.tensor import Tensor, _sequence_of_ints
 
 
 class Reshape(Function):
+    saves = ()
+    is_view = True
+
     def forward(self, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.shape = a.shape
         try:
@@ -28,6 +31,9 @@ class Reshape(Function):
 
 
 class Permute(Function):
+    saves = ()
+    is_view = True
+
     def forward(self, a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
         self.inverse = tuple(np.argsort(axes))
         return a.transpose(axes)
@@ -37,6 +43,9 @@ class Permute(Function):
 
 
 class Expand(Function):
+    saves = ()
+    is_view = True
+
     def forward(self, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return np.broadcast_to(a, shape)
 
@@ -53,6 +62,9 @@ def _has_array(index: Any) -> bool:
 
 
 class GetItem(Function):
+    saves = ()
+    is_view = True  # basic indexing (ints, slices) is a view; an integer array copies
+
     def forward(self, a: np.ndarray, index: Any) -> np.ndarray:
         self.shape, self.index = a.shape, index
         return np.asarray(a[index])
@@ -67,6 +79,8 @@ class GetItem(Function):
 
 
 class Cat(Function):
+    saves = ()
+
     def forward(self, *arrays: np.ndarray, dim: int) -> np.ndarray:
         self.dim = dim
         self.boundaries = np.cumsum([a.shape[dim] for a in arrays])[:-1]
@@ -77,6 +91,8 @@ class Cat(Function):
 
 
 class Stack(Function):
+    saves = ()
+
     def forward(self, *arrays: np.ndarray, dim: int) -> np.ndarray:
         self.dim = dim
         return np.stack(arrays, axis=dim)
@@ -177,15 +193,20 @@ def expand_as(a: Tensor, other: Tensor) -> Tensor:
     return expand(a, other.shape)
 
 
-def getitem(a: Tensor, index: Any) -> Tensor:
-    """Ints, slices, None, Ellipsis, integer arrays and boolean masks, as NumPy does them."""
+def index_key(index: Any, shape: tuple[int, ...]) -> Any:
+    """A torch index (ints, slices, None, Ellipsis, tensors, lists, masks) as a NumPy key."""
     if isinstance(index, tuple):
-        index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    elif isinstance(index, Tensor):
-        index = index.data
-    elif isinstance(index, list):
-        index = np.asarray(index)
-    return GetItem.apply(a, index)
+        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, Tensor):
+        return index._data
+    if isinstance(index, list):
+        return np.asarray(index)
+    return index
+
+
+def getitem(a: Tensor, index: Any) -> Tensor:
+    """Ints, slices, None, Ellipsis, integer arrays and boolean masks, as torch does them."""
+    return GetItem.apply(a, index_key(index, a.shape))
 
 
 def _check_tensors(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:

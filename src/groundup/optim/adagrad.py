@@ -59,10 +59,10 @@ class Adagrad(Optimizer):
         for p in group["params"]:
             state = self.state[p]
             state["step"] = 0.0
-            state["sum"] = np.full_like(p.data, float(group["initial_accumulator_value"]))
+            state["sum"] = np.full_like(p._data, float(group["initial_accumulator_value"]))
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        param = p.data
+        param = p._data
         lr, lr_decay = float(group["lr"]), float(group["lr_decay"])
         eps, weight_decay = float(group["eps"]), float(group["weight_decay"])
         state = self.state[p]

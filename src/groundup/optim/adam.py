@@ -59,7 +59,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        param = p.data
+        param = p._data
         lr, eps, weight_decay = (
             float(group["lr"]),
             float(group["eps"]),

@@ -1,7 +1,7 @@
 """`Optimizer`: parameter groups, per-parameter state, `zero_grad`, `step`, `state_dict`.
 
 A subclass defines `_update(p, grad, group)`, the update rule for one parameter, applied in
-place to the raw array `p.data` (no graph is recorded: an update is not differentiable).
+place to the raw array `p._data` (no graph is recorded: an update is not differentiable).
 The base class walks the groups, skips parameters whose `.grad` is None, and saves and
 restores state in PyTorch's layout, with NumPy arrays where torch has tensors:
 
@@ -132,7 +132,7 @@ class Optimizer:
                     if set_to_none:
                         p.grad = None
                     else:
-                        p.grad.data.fill(0)
+                        p.grad._data.fill(0)
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient. `closure`, if given, recomputes the
@@ -144,12 +144,12 @@ class Optimizer:
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is not None:
-                    self._update(p, p.grad.data, group)
+                    self._update(p, p.grad._data, group)
         self._opt_called = True
         return loss
 
     def _update(self, p: Tensor, grad: np.ndarray, group: dict[str, Any]) -> None:
-        """Apply the update rule to `p.data` in place. `grad` must not be modified."""
+        """Apply the update rule to `p._data` in place. `grad` must not be modified."""
         raise NotImplementedError(f"{type(self).__name__} does not define _update")
 
     # ------------------------------------------------------------------- state
@@ -222,7 +222,7 @@ def _load_value(p: Tensor, name: str, value: Any) -> Any:
     """Copy one saved state entry for parameter `p`: 'step' becomes a Python float, arrays
     must have `p`'s shape and take its dtype."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if name == "step":
         return float(np.asarray(value).item())
     if isinstance(value, (np.ndarray, np.generic)):

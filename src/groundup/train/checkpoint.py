@@ -41,7 +41,7 @@ def encode_state(obj: Any, prefix: str, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(obj, (np.ndarray, Tensor, np.generic)):
         if prefix in arrays:
             raise ValueError(f"two arrays in the saved state share the key {prefix!r}")
-        arrays[prefix] = np.array(obj.data if isinstance(obj, Tensor) else obj)
+        arrays[prefix] = np.array(obj._data if isinstance(obj, Tensor) else obj)
         kind = "__tensor__" if isinstance(obj, Tensor) else "__array__"
         return {"__scalar__" if isinstance(obj, np.generic) else kind: prefix}
     if obj is None or isinstance(obj, (bool, int, float, str)):

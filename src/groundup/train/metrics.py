@@ -10,7 +10,7 @@ from groundup.tensor import Tensor
 
 
 def _array(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def predictions(logits_or_preds: Any, targets: Any) -> np.ndarray:

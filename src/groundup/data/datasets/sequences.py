@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from groundup.data.datasets.split_data import SplitData
+from groundup.tensor import Tensor
 
 PAD, START, END = " ", "_", "."
 
@@ -103,7 +104,7 @@ class Vocabulary:
     def decode(self, ids: Any) -> str:
         """The text of `ids`: a leading start token is dropped, decoding stops at the end
         token, and trailing padding is stripped."""
-        ids = np.asarray(ids.data if hasattr(ids, "data") else ids).reshape(-1)
+        ids = np.asarray(ids._data if isinstance(ids, Tensor) else ids).reshape(-1)
         bad = ids[(ids < 0) | (ids >= len(self))]
         if bad.size:
             raise ValueError(
@@ -118,7 +119,7 @@ class Vocabulary:
         return "".join(chars).rstrip(self.pad)
 
     def decode_batch(self, ids: Any) -> list[str]:
-        return [self.decode(row) for row in np.asarray(ids.data if hasattr(ids, "data") else ids)]
+        return [self.decode(row) for row in np.asarray(ids._data if isinstance(ids, Tensor) else ids)]
 
 
 @dataclass(frozen=True, repr=False)

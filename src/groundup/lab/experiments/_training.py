@@ -67,9 +67,9 @@ def book_mlp(
         if isinstance(layer, nn.Linear):
             fan_in = layer.weight.shape[1]
             std = np.sqrt(2.0 / fan_in) if weight_std is None else weight_std
-            layer.weight.data[...] = rng.normal(0.0, std, layer.weight.shape)
+            layer.weight._data[...] = rng.normal(0.0, std, layer.weight.shape)
             if layer.bias is not None:
-                layer.bias.data[...] = 0.0
+                layer.bias._data[...] = 0.0
     return model
 
 
@@ -86,7 +86,7 @@ def weights_and_biases(model: nn.Module) -> tuple[list[Tensor], list[Tensor]]:
 def weight_norm(model: nn.Module) -> float:
     """sqrt(sum of squared Linear weights) -- the quantity weight decay shrinks."""
     weights, _ = weights_and_biases(model)
-    return float(np.sqrt(sum(np.sum(w.data.astype(np.float64) ** 2) for w in weights)))
+    return float(np.sqrt(sum(np.sum(w._data.astype(np.float64) ** 2) for w in weights)))
 
 
 def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray) -> float:

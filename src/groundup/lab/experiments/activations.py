@@ -42,7 +42,7 @@ def _backprop_norms(
     delta_norm = np.array([np.linalg.norm(d) for d in deltas])
     weight_norm = np.array([np.linalg.norm(grad_of(lin.weight)) for lin in linears[:-1]])
     upstream = [
-        d @ lin.weight.data.astype(np.float64)
+        d @ lin.weight._data.astype(np.float64)
         for d, lin in zip(deltas[1:], linears[1:-1], strict=True)
     ]
     factor = delta_norm[:-1] / np.array([np.linalg.norm(u) for u in upstream])
@@ -123,7 +123,7 @@ def activation_gradients(seed: int, size: str) -> ExperimentResult:
 def _dead_mask(model: nn.Sequential, x: np.ndarray) -> np.ndarray:
     """Units of the first hidden layer whose pre-activation is <= 0 on every input: a ReLU
     outputs 0 there and passes back no gradient, for every example."""
-    pre = x @ model[0].weight.data.T + model[0].bias.data  # (N, hidden)
+    pre = x @ model[0].weight._data.T + model[0].bias._data  # (N, hidden)
     return np.all(pre <= 0, axis=0)  # (hidden,)
 
 
@@ -165,8 +165,8 @@ def dead_relu(seed: int, size: str) -> ExperimentResult:
                     train_step(model, optimizer, x[idx], y[idx])
                 if epoch == 0:  # which units are dead after one epoch, and their weights then
                     dead_early = _dead_mask(model, x)
-                    w_early = model[0].weight.data[dead_early].copy()
-                    b_early = model[0].bias.data[dead_early].copy()
+                    w_early = model[0].weight._data[dead_early].copy()
+                    b_early = model[0].bias._data[dead_early].copy()
                 curves[(name, lr)].append(float(_dead_mask(model, x).mean()))
         # The gradient over the whole training set, to see which units still receive any.
         model.zero_grad()
@@ -180,8 +180,8 @@ def dead_relu(seed: int, size: str) -> ExperimentResult:
             dead_get_gradient=bool(np.all(unit_grad[dead] > 0)),
             stayed_dead=bool(
                 np.all(dead[dead_early])
-                and np.array_equal(model[0].weight.data[dead_early], w_early)
-                and np.array_equal(model[0].bias.data[dead_early], b_early)
+                and np.array_equal(model[0].weight._data[dead_early], w_early)
+                and np.array_equal(model[0].bias._data[dead_early], b_early)
             ),
             test_acc=accuracy(model, data.x_test, data.y_test),
         )

@@ -140,7 +140,7 @@ def deep_vs_shallow(seed: int, size: str) -> ExperimentResult:
             result.metrics.add_row(
                 task="MNIST-1D",
                 hidden_layers=name,
-                params=sum(p.data.size for p in model.parameters()),
+                params=sum(p._data.size for p in model.parameters()),
                 train_score=_score(model, data.x_train, data.y_train, True),
                 test_score=mnist[name],
                 metric="accuracy",

@@ -25,7 +25,7 @@ def multi_channel_sum(seed: int, size: str) -> ExperimentResult:
     conv = nn.Conv2d(3, 4, 3, dtype=np.float64)
     with no_grad():
         out = conv(Tensor(x)).numpy()  # (1, 4, 7, 7): one map per filter
-        w = conv.weight.data  # (4, 3, 3, 3)
+        w = conv.weight._data  # (4, 3, 3, 3)
         # channel c alone, convolved with each filter's slice for c: (3, 1, 4, 7, 7)
         partial = np.stack(
             [conv2d(Tensor(x[:, c : c + 1]), Tensor(w[:, c : c + 1])).numpy() for c in range(3)]

@@ -223,7 +223,7 @@ def shuffled_pixels(seed: int, size: str) -> ExperimentResult:
     mlp_a = MLP([40, 100, 100, 10], residual=True)
     manual_seed(seed)
     mlp_b = MLP([40, 100, 100, 10], residual=True)
-    mlp_b.hidden[0][0].weight.data[...] = mlp_a.hidden[0][0].weight.data[:, positions]
+    mlp_b.hidden[0][0].weight._data[...] = mlp_a.hidden[0][0].weight._data[:, positions]
     short = 50
     loss_a = train_classifier(mlp_a, data.x_train, data.y_train, steps=short, sequential=True)
     loss_b = train_classifier(

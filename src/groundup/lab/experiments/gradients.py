@@ -141,7 +141,7 @@ def numerical_gradients(
     grads = []
     with no_grad():
         for p in params:
-            flat = p.data.reshape(-1)  # a view: writing it perturbs the parameter
+            flat = p._data.reshape(-1)  # a view: writing it perturbs the parameter
             g = np.zeros(flat.size, dtype=np.float64)
             for i in range(flat.size):
                 old = flat[i]
@@ -200,9 +200,9 @@ def gradient_check(seed: int, size: str) -> ExperimentResult:
             if dtype is np.float64:
                 speed[hidden] = numeric_time / backprop_time
                 # Finite differences are wrong where θ ± h moves a ReLU pre-activation across 0.
-                pre = x.data @ net[0].weight.data.T  # (3, hidden), biases are 0
+                pre = x._data @ net[0].weight._data.T  # (3, hidden), biases are 0
                 # Moving W1[j, i] or b1[j] by h moves pre[:, j] by at most h * max(|x|, 1).
-                reach = 1e-4 * max(float(np.abs(x.data).max()), 1.0)
+                reach = 1e-4 * max(float(np.abs(x._data).max()), 1.0)
                 near = np.any(np.abs(pre) < reach, axis=0)  # (hidden,) units near a kink
                 kink_free = max(kink_free, float(np.abs(analytic[0] - numeric[0])[~near].max()))
             result.metrics.add_row(

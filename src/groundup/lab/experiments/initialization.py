@@ -25,7 +25,7 @@ def _sectors(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
 def _unit_spread(model: nn.Sequential) -> float:
     """How far apart the hidden units are: the largest distance between any unit's
     (incoming weights, bias, outgoing weights) and unit 0's."""
-    w1, b1, w2 = model[0].weight.data, model[0].bias.data, model[2].weight.data
+    w1, b1, w2 = model[0].weight._data, model[0].bias._data, model[2].weight._data
     units = np.concatenate([w1, b1[:, None], w2.T], axis=1).astype(np.float64)
     return float(np.abs(units - units[0]).max())
 
@@ -45,7 +45,7 @@ def _train(
         with no_grad():
             for p in model.parameters():
                 if p.grad is not None:
-                    p.data -= lr * p.grad.data
+                    p._data -= lr * p.grad._data
         losses.append(float(loss.item()))
         spreads.append(_unit_spread(model))
     return losses, spreads
@@ -79,7 +79,7 @@ def zero_symmetry(seed: int, size: str) -> ExperimentResult:
             logits = model(Tensor(x)).numpy()
         runs[init] = (model, losses, spreads, logits)
         units = np.concatenate(
-            [model[0].weight.data, model[0].bias.data[:, None], model[2].weight.data.T], axis=1
+            [model[0].weight._data, model[0].bias._data[:, None], model[2].weight._data.T], axis=1
         ).astype(np.float64)
         result.metrics.add_row(
             init=init,
@@ -93,9 +93,9 @@ def zero_symmetry(seed: int, size: str) -> ExperimentResult:
     result.claim(
         "zero_weights_never_move",
         bool(
-            np.all(zero_model[0].weight.data == 0)
-            and np.all(zero_model[2].weight.data == 0)
-            and np.any(zero_model[2].bias.data != 0)
+            np.all(zero_model[0].weight._data == 0)
+            and np.all(zero_model[2].weight._data == 0)
+            and np.any(zero_model[2].bias._data != 0)
         ),
         "With all-zero weights and tanh, tanh(0) = 0 makes every weight gradient exactly 0: "
         "both weight matrices stay 0 and only the output bias learns.",

@@ -47,12 +47,12 @@ def _descend(
     """The path (steps + 1, 2) of an optimizer on f(p) = Σ scale · p², gradients by autograd."""
     p = Tensor(np.array(start), requires_grad=True)
     optimizer = make([p])
-    path = [p.data.copy()]
+    path = [p._data.copy()]
     for _ in range(steps):
         optimizer.zero_grad()
         (Tensor(scale) * p * p).sum().backward()
         optimizer.step()
-        path.append(p.data.copy())
+        path.append(p._data.copy())
     return np.array(path)
 
 

@@ -308,8 +308,8 @@ def _d2l_run(lam: float, seed: int) -> tuple[float, list[float], list[float]]:
     model = nn.Linear(200, 1)
     weight, bias = model.weight, model.bias
     assert bias is not None
-    weight.data[...] = rng.normal(0.0, 0.01, (1, 200))
-    bias.data[...] = 0.0
+    weight._data[...] = rng.normal(0.0, 0.01, (1, 200))
+    bias._data[...] = 0.0
     groups: list[dict[str, Any]] = [
         {"params": [weight], "weight_decay": lam},  # d2l decays the weight, not the bias
         {"params": [bias]},
@@ -326,7 +326,7 @@ def _d2l_run(lam: float, seed: int) -> tuple[float, list[float], list[float]]:
         with no_grad():
             train_losses.append(float(F.mse_loss(model(Tensor(x[:20])), Tensor(y[:20])).item()) / 2)
             val_losses.append(float(F.mse_loss(model(Tensor(x[20:])), Tensor(y[20:])).item()) / 2)
-    half_sq = float(0.5 * np.sum(weight.data.astype(np.float64) ** 2))
+    half_sq = float(0.5 * np.sum(weight._data.astype(np.float64) ** 2))
     return half_sq, train_losses, val_losses
 
 

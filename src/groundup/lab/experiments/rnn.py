@@ -18,7 +18,7 @@ from groundup.tensor import Tensor, no_grad
 
 def _grad(t: Tensor) -> np.ndarray:
     assert t.grad is not None
-    return t.grad.data
+    return t.grad._data
 
 
 def _hidden_gradient_norms(cell: nn.RNNCellBase, x: np.ndarray) -> np.ndarray:
@@ -56,8 +56,8 @@ def gradient_through_time(seed: int, size: str) -> ExperimentResult:
         cell = make()
         if gate_bias and cell.bias_ih is not None and cell.bias_hh is not None:
             # rows H..2H are the forget gate (LSTM) / the update gate z (GRU)
-            cell.bias_ih.data[hidden : 2 * hidden] = gate_bias
-            cell.bias_hh.data[hidden : 2 * hidden] = 0.0
+            cell.bias_ih._data[hidden : 2 * hidden] = gate_bias
+            cell.bias_hh._data[hidden : 2 * hidden] = 0.0
         norms = _hidden_gradient_norms(cell, x)
         ratios[name] = norms[::-1] / norms[-1]  # by distance from the last step
         result.metrics.add_row(
@@ -106,7 +106,7 @@ def gradient_through_time(seed: int, size: str) -> ExperimentResult:
 
 def _relu_rnn(scale: float, hidden: int) -> tuple[nn.RNN, nn.Linear]:
     rnn = nn.RNN(1, hidden, nonlinearity="relu", batch_first=True)
-    rnn.weight_hh_l0.data[:] = scale * np.eye(hidden)  # every step multiplies by `scale`
+    rnn.weight_hh_l0._data[:] = scale * np.eye(hidden)  # every step multiplies by `scale`
     return rnn, nn.Linear(hidden, 1)
 
 
@@ -228,7 +228,7 @@ def _train_tagger(
         optimizer.step()
     x, y = task(np.random.default_rng(seed + 1000), 1000)
     with no_grad():
-        predictions = head(rnn(Tensor(x))[0]).data.argmax(axis=-1)
+        predictions = head(rnn(Tensor(x))[0])._data.argmax(axis=-1)
     labelled = y >= 0
     return float((predictions == y)[labelled].mean())
 
@@ -353,13 +353,13 @@ def shape_check(seed: int, size: str) -> ExperimentResult:
         "batch_first_changes_only_input_and_output",
         time_first.shape == (steps, batch, hidden)
         and time_first_h.shape == h_n.shape
-        and np.allclose(time_first.data.transpose(1, 0, 2), out.data, atol=1e-6),
+        and np.allclose(time_first._data.transpose(1, 0, 2), out._data, atol=1e-6),
         "batch_first=False (the default) gives output (T, N, H) with the same numbers "
         "transposed; h_n keeps (layers * directions, N, H) either way.",
     )
     result.claim(
         "last_output_is_top_layer_final_state",
-        np.array_equal(out.data[:, -1], h_n.data[-1])
+        np.array_equal(out._data[:, -1], h_n._data[-1])
         and nn.Linear(hidden, 4)(out[:, -1]).shape == (batch, 4),
         "For one direction out[:, -1, :] (the last step, all H features) equals h_n[-1]; a "
         "classifier Linear(H, C) on it gives logits (N, C).",
@@ -368,16 +368,16 @@ def shape_check(seed: int, size: str) -> ExperimentResult:
     result.claim(
         "bidirectional_last_step_is_not_the_summary",
         bi_out.shape == (batch, steps, 2 * hidden)
-        and np.array_equal(bi_out.data[:, -1, :hidden], bi_h.data[-2])
-        and np.array_equal(bi_out.data[:, 0, hidden:], bi_h.data[-1])
-        and not np.allclose(bi_out.data[:, -1, hidden:], bi_h.data[-1]),
+        and np.array_equal(bi_out._data[:, -1, :hidden], bi_h._data[-2])
+        and np.array_equal(bi_out._data[:, 0, hidden:], bi_h._data[-1])
+        and not np.allclose(bi_out._data[:, -1, hidden:], bi_h._data[-1]),
         "Bidirectional: output (N, T, 2H); out[:, -1, H:] is the backward direction after one "
         "token, not its summary — concatenate h_n[-2] (forward) and h_n[-1] (backward).",
     )
-    scrambled = out.reshape(steps, batch, hidden).data  # the wrong way to switch layouts
+    scrambled = out.reshape(steps, batch, hidden)._data  # the wrong way to switch layouts
     result.claim(
         "view_is_not_transpose",
-        not np.allclose(scrambled, time_first.data, atol=1e-6),
+        not np.allclose(scrambled, time_first._data, atol=1e-6),
         "Reshaping (N, T, H) to (T, N, H) with view/reshape scrambles batch and time; "
         "transpose(0, 1) is the correct switch.",
     )

@@ -49,7 +49,7 @@ def teacher_forcing(seed: int, size: str) -> ExperimentResult:
     model, vocab = runs[1.0].model, data.vocab  # exposure bias: gold vs its own prefixes
     assert vocab is not None
     with no_grad():
-        logits = model(data.x_test, data.y_test[:, :-1]).data  # fed the true prefixes
+        logits = model(data.x_test, data.y_test[:, :-1])._data  # fed the true prefixes
     gold = data.y_test[:, 1:]
     generated, _ = model.generate(data.x_test, gold.shape[1], vocab.start_id)
     real = gold != vocab.pad_id  # characters and the end token
@@ -220,14 +220,14 @@ def attention_worked_example(seed: int, size: str) -> ExperimentResult:
     contexts = {}
     for query in (DECODER_STATE, [1.0, 0.5, 1.0]):
         q = Tensor(np.array([query]))
-        scores = attention.score(q.unsqueeze(1), keys).data[0, 0]
+        scores = attention.score(q.unsqueeze(1), keys)._data[0, 0]
         context, weights = attention(q, keys)
-        contexts[tuple(query)] = (scores, weights.data[0], context.data[0])
+        contexts[tuple(query)] = (scores, weights._data[0], context._data[0])
         result.metrics.add_row(
             decoder_state=str(query),
             scores=str(scores.tolist()),
-            weights=np.array2string(weights.data[0], precision=3),
-            context=np.array2string(context.data[0], precision=3),
+            weights=np.array2string(weights._data[0], precision=3),
+            context=np.array2string(context._data[0], precision=3),
         )
     scores, weights, context = contexts[tuple(DECODER_STATE)]
     expected = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()

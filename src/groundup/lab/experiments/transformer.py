@@ -28,7 +28,7 @@ def _input_jacobian_norms(
         out = model(inp, Tensor(memory), tgt_mask=mask)  # (1, T, d)
         (out[:, t] * direction).sum().backward()
         assert inp.grad is not None
-        norms[t] = np.linalg.norm(inp.grad.data[0], axis=-1)  # (T,)
+        norms[t] = np.linalg.norm(inp.grad._data[0], axis=-1)  # (T,)
     return norms
 
 
@@ -110,8 +110,8 @@ def permutation_equivariance(seed: int, size: str) -> ExperimentResult:
     gaps = {}
     with no_grad():
         for name, added in (("none", 0.0), ("sinusoidal", pe)):
-            out = encoder(Tensor(x + added)).data  # f(x + PE)
-            out_perm = encoder(Tensor(x[:, perm] + added)).data  # f(P x + PE)
+            out = encoder(Tensor(x + added))._data  # f(x + PE)
+            out_perm = encoder(Tensor(x[:, perm] + added))._data  # f(P x + PE)
             gaps[name] = float(np.abs(out_perm - out[:, perm]).max())  # vs P f(x + PE)
             pooled = float(np.abs(out_perm.mean(axis=1) - out.mean(axis=1)).max())
             result.metrics.add_row(
@@ -228,7 +228,7 @@ def attention_shapes(seed: int, size: str) -> ExperimentResult:
     dk = d // h
     assert mha.in_proj_weight is not None and mha.in_proj_bias is not None
     assert mha.out_proj.bias is not None
-    w, b = mha.in_proj_weight.data, mha.in_proj_bias.data
+    w, b = mha.in_proj_weight._data, mha.in_proj_bias._data
     heads, shapes = [], {}
     for i in range(h):
         rows = slice(i * dk, (i + 1) * dk)  # head i's rows of W_q, W_k, W_v
@@ -241,9 +241,9 @@ def attention_shapes(seed: int, size: str) -> ExperimentResult:
         shapes = {"W_q per head": wq.shape, "Q, K, V per head": q.shape, "scores": scores.shape,
                   "head output Z": heads[-1].shape}  # fmt: skip
     concat = np.concatenate(heads, axis=1)  # (2, 512)
-    by_hand = concat @ mha.out_proj.weight.data.T + mha.out_proj.bias.data  # (2, 512)
+    by_hand = concat @ mha.out_proj.weight._data.T + mha.out_proj.bias._data  # (2, 512)
     with no_grad():
-        module_out = mha(Tensor(x), Tensor(x), Tensor(x), need_weights=False)[0].data[0]
+        module_out = mha(Tensor(x), Tensor(x), Tensor(x), need_weights=False)[0]._data[0]
     shapes.update({"concatenated heads": concat.shape, "output": module_out.shape})
     result = ExperimentResult()
     for name, shape in shapes.items():

@@ -70,7 +70,7 @@ def multi_head_vs_single(seed: int, size: str) -> ExperimentResult:
         ids, prev, after = _two_neighbours(np.random.default_rng(seed + 1), 1000)
         with no_grad():
             a, b = model(ids)
-        ok_prev, ok_after = a.data.argmax(-1) == prev, b.data.argmax(-1) == after
+        ok_prev, ok_after = a._data.argmax(-1) == prev, b._data.argmax(-1) == after
         accuracy[heads] = float((ok_prev & ok_after).mean())
         result.metrics.add_row(
             heads=heads,

@@ -15,7 +15,7 @@ TensorOrTensors = Tensor | Iterable[Tensor]
 
 def _grads(parameters: TensorOrTensors) -> list[np.ndarray]:
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [p.grad.data for p in params if p.grad is not None]
+    return [p.grad._data for p in params if p.grad is not None]
 
 
 def _vector_norm(x: np.ndarray, norm_type: float) -> np.ndarray:
@@ -39,7 +39,7 @@ def get_total_norm(
     tensors: TensorOrTensors, norm_type: float = 2.0, error_if_nonfinite: bool = False
 ) -> Tensor:
     """The p-norm of all `tensors` viewed as one long vector: the norm of their norms."""
-    arrays = [tensors.data] if isinstance(tensors, Tensor) else [t.data for t in tensors]
+    arrays = [tensors._data] if isinstance(tensors, Tensor) else [t._data for t in tensors]
     norm_type = float(norm_type)
     if not arrays:
         return Tensor(np.array(0.0, dtype=np.float32))
@@ -59,7 +59,7 @@ def clip_grads_with_norm_(parameters: TensorOrTensors, max_norm: float, total_no
     grads = _grads(parameters)
     if not grads:
         return
-    total = total_norm.data
+    total = total_norm._data
     clip_coef = np.minimum(float(max_norm) / (total + 1e-6), 1.0)  # never scale up
     for g in grads:
         g *= clip_coef.astype(g.dtype)

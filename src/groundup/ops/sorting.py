@@ -1,0 +1,7 @@
+"""(family module: see ops/__init__.py)"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
+
+INPLACE: frozenset[str] = frozenset()
