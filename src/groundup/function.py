@@ -80,7 +80,7 @@ class Function:
 
     parents: tuple[Tensor | None, ...] = ()
     next_functions: tuple[Function | None, ...] = ()
-    saved_versions: tuple[tuple[Any, int, str, tuple[int, ...], Any], ...] = ()
+    saved_versions: tuple[tuple[Any, int, int, np.ndarray], ...] = ()
     released: bool = False
     saves: tuple[int, ...] | None = None
     saves_output: bool = False
@@ -139,28 +139,27 @@ class Function:
 def _record_saved(fn: Function, args: tuple[Any, ...], result: Tensor) -> None:
     """Note the version of every tensor backward will read (O(1) per saved tensor)."""
     indices = fn.saved_inputs()
-    if indices is None:
-        indices = tuple(range(len(args)))
     saved = [
-        (args[i]._vc, args[i]._vc.value, f"input {i}", args[i].shape, args[i].dtype)
-        for i in indices
-        if isinstance(args[i], Tensor)
+        (a._vc, a._vc.value, i, a._data)
+        for i, a in (enumerate(args) if indices is None else ((i, args[i]) for i in indices))
+        if isinstance(a, Tensor)
     ]
     if fn.saves_output:
-        saved.append((result._vc, result._vc.value, "output 0", result.shape, result.dtype))
+        saved.append((result._vc, result._vc.value, -1, result._data))
     fn.saved_versions = tuple(saved)
 
 
 def check_saved_versions(fn: Function) -> None:
     """torch's RuntimeError when a tensor that backward reads was modified in place."""
-    for counter, expected, role, shape, dtype in fn.saved_versions:
+    for counter, expected, index, array in fn.saved_versions:
         if counter.value != expected:
+            role = "output 0" if index < 0 else f"input {index}"
             raise RuntimeError(
                 "one of the variables needed for gradient computation has been modified by an "
-                f"inplace operation: [{torch_type_name(dtype)} {list(shape)}], {role} of "
-                f"{type(fn).__name__}Backward, is at version {counter.value}; expected version "
-                f"{expected} instead. Use an out-of-place op (y = y + 1, not y += 1) or clone() "
-                "the tensor before changing it"
+                f"inplace operation: [{torch_type_name(array.dtype)} {list(array.shape)}], "
+                f"{role} of {type(fn).__name__}Backward, is at version {counter.value}; "
+                f"expected version {expected} instead. Use an out-of-place op (y = y + 1, not "
+                "y += 1) or clone() the tensor before changing it"
             )
 
 

@@ -145,6 +145,7 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is not None:
                     self._update(p, p.grad._data, group)
+                    p._vc.value += 1  # an in-place change: a graph that saved p refuses it
         self._opt_called = True
         return loss
 
