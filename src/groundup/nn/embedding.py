@@ -8,7 +8,7 @@ import numpy as np
 
 from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
-from groundup.ops.embedding import embedding
+from groundup.ops.embedding import checked_indices, embedding
 from groundup.tensor import Tensor, no_grad
 
 
@@ -73,8 +73,11 @@ class Embedding(Module):
         return embedding(input, self.weight, self.padding_idx)
 
     def _renorm(self, input: Any) -> None:
-        """Scale each looked-up row whose norm exceeds max_norm by max_norm / (norm + 1e-7)."""
-        idx = np.unique(input._data if isinstance(input, Tensor) else np.asarray(input))
+        """Scale each looked-up row whose norm exceeds max_norm by max_norm / (norm + 1e-7).
+
+        The indices are checked first: a bad index changes no row."""
+        idx = np.unique(checked_indices(input, self.weight))
+        self.weight._vc.value += 1  # torch's embedding_renorm_ is an in-place op
         with no_grad():
             rows = self.weight._data[idx]  # (k, embedding_dim)
             norms = np.linalg.norm(rows, ord=self.norm_type, axis=1, keepdims=True)

@@ -28,9 +28,8 @@ class Embedding(Function):
         return dw, None, None
 
 
-def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:  # noqa: A002
-    """Rows of `weight` (num_embeddings, embedding_dim) picked by the integer `input`:
-    output shape (*input.shape, embedding_dim). The `padding_idx` row gets no gradient."""
+def checked_indices(input: Any, weight: Tensor) -> np.ndarray:  # noqa: A002
+    """The index array of `input`, after checking its dtype and range against `weight`."""
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
@@ -43,6 +42,14 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
             f"embedding: index {bad} is out of range for {num} embeddings "
             f"(weight of shape {weight.shape}); indices must lie in [0, {num - 1}]"
         )
+    return idx
+
+
+def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Tensor:  # noqa: A002
+    """Rows of `weight` (num_embeddings, embedding_dim) picked by the integer `input`:
+    output shape (*input.shape, embedding_dim). The `padding_idx` row gets no gradient."""
+    idx = checked_indices(input, weight)
+    num = weight.shape[0]
     if padding_idx is not None:
         if not -num <= padding_idx < num:
             raise ValueError(f"embedding: padding_idx {padding_idx} is out of range for {num} rows")

@@ -104,8 +104,14 @@ mm = matmul
 bmm = matmul
 
 
-def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
-    """x @ weight.T + bias, fused: one GEMM per gradient in backward."""
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:  # noqa: A002
+    """input @ weight.T + bias, fused: one GEMM per gradient in backward."""
+    if not isinstance(input, Tensor):
+        raise TypeError(
+            f"linear(): argument 'input' (position 1) must be Tensor, not "
+            f"{type(input).__name__}; wrap the data in groundup.tensor(...)"
+        )
+    x = input
     if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
         raise RuntimeError(
             f"Linear({weight.shape[1]}->{weight.shape[0]}) got input of shape {x.shape}: "
