@@ -1,18 +1,25 @@
 # Two commands set everything up: `make demo` trains a model, `make test` checks the library.
 VENV   := .venv
 PY     := $(VENV)/bin/python
-STAMP  := $(VENV)/.installed
+BASE   := $(VENV)/.installed-base
+STAMP  := $(VENV)/.installed-test
 
 .PHONY: demo test browser lint typecheck pytest slow bench clean
 
-$(STAMP): pyproject.toml
+# The demo needs groundup and its run-time dependencies only.
+$(BASE): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# torch is pinned to the local CPU build: any other spelling pulls CUDA wheels.
+	$(PY) -m pip install --quiet -e .
+	touch $(BASE)
+
+# The tests add the test extra: torch is pinned to the local CPU build (any other spelling
+# pulls CUDA wheels), ruff, mypy, pytest.
+$(STAMP): $(BASE)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+demo: $(BASE)
 	$(VENV)/bin/groundup train --model mlp --dataset digits
 
 test: $(STAMP) browser lint typecheck pytest
