@@ -8,7 +8,7 @@ torch `state_dict` converted to NumPy loads as is, and back.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -302,15 +302,26 @@ class Module:
 
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
         """Copy arrays (NumPy, groundup or torch tensors) into the parameters and buffers, in
-        place. Every key and shape is checked before anything is written, so a failed load
-        leaves the module unchanged. Returns the missing and unexpected keys."""
+        place. Every key, value, dtype and shape is checked and converted before anything is
+        written, so a failed load leaves the module unchanged. Returns the missing and
+        unexpected keys."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"load_state_dict: expected state_dict to be dict-like (a mapping of names to "
+                f"arrays, as state_dict() returns), got {type(state_dict).__name__}"
+            )
         own = OrderedDict(self._state_items())
-        arrays = {
-            k: np.asarray(v._data if isinstance(v, Tensor) else v) for k, v in state_dict.items()
-        }
-        missing = [k for k in own if k not in arrays]
-        unexpected = [k for k in arrays if k not in own]
-        problems = [
+        arrays: dict[str, np.ndarray] = {}
+        problems = []
+        for k, v in state_dict.items():
+            array, problem = _checkpoint_array(k, v)
+            if problem:
+                problems.append(problem)
+            else:
+                arrays[k] = array
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems += [
             f"size mismatch for {k}: copying a param with shape {arrays[k].shape} from "
             f"checkpoint, the shape in current model is {own[k].shape}"
             for k in own
@@ -319,16 +330,22 @@ class Module:
         if strict:
             problems += [f"missing key {k!r} (model shape {own[k].shape})" for k in missing]
             problems += [
-                f"unexpected key {k!r} (checkpoint shape {arrays[k].shape})" for k in unexpected
+                f"unexpected key {k!r} (checkpoint shape {arrays[k].shape})"
+                for k in unexpected
+                if k in arrays
             ]
         if problems:
             raise RuntimeError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n  "
                 + "\n  ".join(problems)
             )
-        for k, t in own.items():
-            if k in arrays:
-                t._data[...] = arrays[k]  # in place, cast to the model's dtype, like copy_
+        # cast first (all or nothing), then write in place, like torch's copy_
+        converted = {
+            k: arrays[k].astype(t.dtype, copy=False) for k, t in own.items() if k in arrays
+        }
+        for k, value in converted.items():
+            own[k]._data[...] = value
+            own[k]._vc.value += 1
         return IncompatibleKeys(missing, unexpected)
 
     # -------------------------------------------------------------------- call
@@ -369,3 +386,22 @@ class Module:
 
     def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()))
+
+
+def _checkpoint_array(key: str, value: Any) -> tuple[np.ndarray, str]:
+    """A checkpoint value as a numeric array, or the reason it is not one."""
+    if isinstance(value, Tensor):
+        value = value._data
+    elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
+        value = value.detach().cpu().numpy()
+    if not isinstance(value, (np.ndarray, np.generic, int, float, bool, list, tuple)):
+        return np.empty(0), (
+            f"{key!r}: expected a tensor or a numeric array from the checkpoint, got "
+            f"{type(value).__name__}"
+        )
+    array = np.asarray(value)
+    if array.dtype.kind not in "biuf":
+        return array, (
+            f"{key!r}: expected numbers from the checkpoint, got an array of dtype {array.dtype}"
+        )
+    return array, ""
