@@ -23,13 +23,13 @@ def tolerance(dtype: Any) -> dict[str, float]:
 
 
 def assert_close(actual: Any, expected: Any, dtype: Any = np.float64, what: str = "") -> None:
-    a = (
-        actual.numpy()
-        if hasattr(actual, "numpy") and not isinstance(actual, np.ndarray)
-        else actual
-    )
+    if isinstance(actual, gu.Tensor):  # its data, even when it requires grad
+        a = actual._data
+    elif hasattr(actual, "numpy") and not isinstance(actual, np.ndarray):
+        a = actual.detach().numpy() if isinstance(actual, torch.Tensor) else actual.numpy()
+    else:
+        a = actual
     e = expected.detach().numpy() if isinstance(expected, torch.Tensor) else expected
-    a = a._data if isinstance(a, gu.Tensor) else a
     np.testing.assert_allclose(np.asarray(a), np.asarray(e), err_msg=what, **tolerance(dtype))
 
 

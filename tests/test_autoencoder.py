@@ -21,7 +21,7 @@ def test_fully_connected_autoencoder_shapes_and_layers():
     x = gu.tensor(np.random.default_rng(0).random((5, 64)).astype(np.float32))
     z = model.encode(x)
     assert z.shape == (5, 2) and model(x).shape == (5, 64)
-    out = model.decode(z).numpy()
+    out = model.decode(z).detach().numpy()
     assert out.min() > 0 and out.max() < 1  # sigmoid: pixels in (0, 1)
     # encoder 64-32-16-2 and its mirror 2-16-32-64
     assert n_params(model) == 2 * (64 * 32 + 32 * 16 + 16 * 2) + (32 + 16 + 2) + (16 + 32 + 64)

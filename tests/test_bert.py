@@ -81,7 +81,8 @@ def test_encoder_forward_and_gradients_equal_torch() -> None:
     seq, pooled = ours(ids, seg, mask)
     tseq, tpooled = ref(torch.tensor(ids), torch.tensor(seg), torch.tensor(mask))
     real = mask.astype(bool)  # torch's fast path may zero padded rows; compare real tokens
-    assert_close(seq.numpy()[real], tseq.detach().numpy()[real], np.float64, "sequence output")
+    seq, tseq = seq.detach().numpy(), tseq.detach().numpy()
+    assert_close(seq[real], tseq[real], np.float64, "sequence output")
     assert_close(pooled, tpooled, np.float64, "pooled output")
     upstream = np.random.default_rng(1).standard_normal(pooled.shape)
     (pooled * gu.tensor(upstream)).sum().backward()
@@ -106,7 +107,8 @@ def test_output_shapes() -> None:
     pre.eval()
     full, _ = pre(ids, seg, mask)
     picked, _ = pre(ids, seg, mask, masked_positions=chosen)
-    np.testing.assert_allclose(picked.numpy(), full.numpy()[chosen], rtol=1e-5, atol=1e-6)
+    picked, full = picked.detach().numpy(), full.detach().numpy()
+    np.testing.assert_allclose(picked, full[chosen], rtol=1e-5, atol=1e-6)
     assert BertForSequenceClassification(small(), 4)(ids, seg, mask).shape == (3, 4)
     assert BertModel(small())(ids)[0].shape == (3, 9, 16)  # segments and mask are optional
 
@@ -119,8 +121,10 @@ def test_padding_does_not_change_the_real_tokens() -> None:
     seg_padded = np.concatenate([seg, np.zeros((1, 3), np.int64)], axis=1)
     short, pooled_short = model(ids, seg)
     long, pooled_long = model(padded, seg_padded, mask)
-    np.testing.assert_allclose(long.numpy()[:, :6], short.numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(pooled_long.numpy(), pooled_short.numpy(), rtol=1e-5, atol=1e-6)
+    long, short = long.detach().numpy(), short.detach().numpy()
+    pooled_long, pooled_short = pooled_long.detach().numpy(), pooled_short.detach().numpy()
+    np.testing.assert_allclose(long[:, :6], short, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(pooled_long, pooled_short, rtol=1e-5, atol=1e-6)
 
 
 def test_mlm_decoder_is_tied_to_the_word_embeddings() -> None:

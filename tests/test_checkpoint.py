@@ -84,7 +84,7 @@ def test_weights_file_is_plain_safetensors_that_torch_can_load(tmp_path):
     torch_model.load_state_dict({k: torch.from_numpy(v) for k, v in renamed.items()})
     x = np.random.default_rng(0).standard_normal((7, 4)).astype(np.float32)
     expected = torch_model(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(model(gu.tensor(x)).numpy(), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(gu.tensor(x)).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_saving_never_pickles(tmp_path):

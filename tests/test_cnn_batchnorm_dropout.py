@@ -48,7 +48,7 @@ def test_batchnorm2d_train_then_eval_matches_torch(options, dtype):
 
 def test_batchnorm2d_normalizes_each_channel_over_batch_and_pixels():
     x = randn(8, 2, 4, 4) * np.array([1.0, 5.0])[None, :, None, None] + 3
-    y = nn.BatchNorm2d(2, dtype=np.float64)(gu.tensor(x)).numpy()
+    y = nn.BatchNorm2d(2, dtype=np.float64)(gu.tensor(x)).detach().numpy()
     np.testing.assert_allclose(y.mean(axis=(0, 2, 3)), 0, atol=1e-12)
     np.testing.assert_allclose(y.var(axis=(0, 2, 3)), 1, atol=1e-4)  # eps = 1e-5
     assert sum(p.numel() for p in nn.BatchNorm2d(16).parameters()) == 32  # gamma, beta per channel
@@ -67,13 +67,13 @@ def test_dropout2d_zeroes_whole_channels_and_rescales_the_rest():
     layer = nn.Dropout2d(p=0.25)
     assert repr(layer) == repr(torch.nn.Dropout2d(p=0.25))
     y = layer(x)
-    maps = y.numpy().reshape(64, 32, 9)
+    maps = y.detach().numpy().reshape(64, 32, 9)
     # every feature map is all zero or all 1/(1-p): channels are dropped whole
     assert np.all((maps == 0).all(axis=2) | np.isclose(maps, 1 / 0.75).all(axis=2))
     dropped = (maps == 0).all(axis=2).mean()
     assert 0.2 < dropped < 0.3  # about p of the 2,048 maps
     y.backward(np.ones(y.shape, np.float32))
-    np.testing.assert_array_equal(x.grad.numpy(), y.numpy())  # same mask, same scale
+    np.testing.assert_array_equal(x.grad.numpy(), y.detach().numpy())  # same mask, same scale
     assert y.dtype == x.grad.dtype == np.float32
     layer.eval()
     assert layer(x) is x  # identity in evaluation

@@ -65,7 +65,7 @@ def test_layer_matches_torch_with_the_same_weights(name, args, kw, shape, dtype)
     for pname, p in g_layer.named_parameters():
         assert p.grad.dtype == dtype
         assert_close(p.grad, t_params[pname].grad, dtype, f"grad of {pname}")
-    np.testing.assert_array_equal(gx.numpy(), x)  # the input is untouched
+    np.testing.assert_array_equal(gx.detach().numpy(), x)  # the input is untouched
 
 
 def test_constructor_attributes_follow_torch():
@@ -101,7 +101,7 @@ def test_default_init_is_torchs_kaiming_uniform(layer):
     b = sqrt(3) * sqrt(2 / (1 + 5)) / sqrt(fan_in) = 1 / sqrt(fan_in); the bias has the same b."""
     fan_in = layer.weight.shape[1] * math.prod(layer.weight.shape[2:])
     bound = 1 / math.sqrt(fan_in)
-    w, b = layer.weight.numpy(), layer.bias.numpy()
+    w, b = layer.weight.detach().numpy(), layer.bias.detach().numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
     assert np.abs(b).max() <= bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.15 * bound  # std of U(-b, b) is b/sqrt(3)
@@ -109,9 +109,9 @@ def test_default_init_is_torchs_kaiming_uniform(layer):
 
 def test_manual_seed_makes_init_reproducible():
     gu.manual_seed(3)
-    a = nn.Conv2d(3, 4, 3).weight.numpy().copy()
+    a = nn.Conv2d(3, 4, 3).weight.detach().numpy().copy()
     gu.manual_seed(3)
-    np.testing.assert_array_equal(a, nn.Conv2d(3, 4, 3).weight.numpy())
+    np.testing.assert_array_equal(a, nn.Conv2d(3, 4, 3).weight.detach().numpy())
 
 
 def test_summary_records_conv_and_pool_shapes_and_parameters():

@@ -163,7 +163,7 @@ def test_detach_shares_data_and_stops_the_gradient():
     d = (x * 2).detach()
     assert not d.requires_grad and d.grad_fn is None
     y = x * 2
-    assert np.shares_memory(y.detach().numpy(), y.numpy())
+    assert np.shares_memory(y.detach().numpy(), y._data)
     (x * d).sum().backward()  # d is a constant: dx = d
     np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0])
 
@@ -308,7 +308,7 @@ def test_tensor_accessors():
     assert t.tolist() == a.tolist()
     assert float(t[0, 1]) == 1.0 and int(t[1, 0]) == 3
     with pytest.raises(
-        ValueError, match=r"item\(\): only one-element tensors can be converted, got shape \(2, 3\)"
+        RuntimeError, match=r"item\(\): only one-element tensors can be converted, got shape \(2, 3\)"
     ):
         t.item()
     with pytest.raises(
@@ -327,7 +327,7 @@ def test_in_place_assignment_to_a_leaf_is_refused_while_recording():
         x[0] = 5.0
     with gu.no_grad():
         x[gu.tensor([True, False])] = 5.0
-    np.testing.assert_array_equal(x.numpy(), [5.0, 2.0])
+    np.testing.assert_array_equal(x.detach().numpy(), [5.0, 2.0])
 
 
 def test_repr_shows_dtype_and_graph():

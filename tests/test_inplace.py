@@ -523,3 +523,23 @@ def test_an_optimizer_step_invalidates_a_retained_graph():
         loss.backward()  # the graph saved w before the step
 
     both_raise(scenario, "modified by an inplace operation")
+
+
+def test_a_non_differentiable_in_place_op_keeps_a_zero_gradient_history():
+    def scenario(T):
+        x = leaf(T, [1.0, 2.0])
+        y = x * 2
+        y.eq_(2)
+        (y + x).sum().backward()
+        return [y, x.grad, T.tensor(y.requires_grad)]
+
+    both(scenario)
+
+
+def test_comparing_with_none_is_false_as_in_torch():
+    t = gu.tensor([1.0])
+    assert (t == None) is False and (t != None) is True  # noqa: E711
+    with pytest.raises(TypeError):
+        ~gu.tensor([1.0])
+    with pytest.raises(TypeError):
+        ~torch.tensor([1.0])

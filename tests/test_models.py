@@ -47,8 +47,8 @@ def test_hidden_layer_order_is_linear_batchnorm_activation_dropout():
 
 def copy_linear(torch_linear: torch.nn.Linear, gu_linear: nn.Linear) -> None:
     with torch.no_grad():
-        torch_linear.weight.copy_(torch.from_numpy(gu_linear.weight.numpy()))
-        torch_linear.bias.copy_(torch.from_numpy(gu_linear.bias.numpy()))
+        torch_linear.weight.copy_(torch.from_numpy(gu_linear.weight.detach().numpy()))
+        torch_linear.bias.copy_(torch.from_numpy(gu_linear.bias.detach().numpy()))
 
 
 def test_residual_mlp_matches_torch_reference():
@@ -62,7 +62,7 @@ def test_residual_mlp_matches_torch_reference():
     h = l1(torch.from_numpy(x)).relu()
     h = h + l2(h).relu()
     expected = l3(h).detach().numpy()
-    np.testing.assert_allclose(model(gu.tensor(x)).numpy(), expected, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(model(gu.tensor(x)).detach().numpy(), expected, rtol=1e-5, atol=1e-5)
 
 
 def test_mlp_with_batch_norm_and_dropout_matches_torch_in_eval_mode():
@@ -81,7 +81,7 @@ def test_mlp_with_batch_norm_and_dropout_matches_torch_in_eval_mode():
     model(gu.tensor(x)), ref(torch.from_numpy(x))
     model.eval(), ref.eval()
     expected = ref(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(model(gu.tensor(x)).numpy(), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(gu.tensor(x)).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_build_from_config_makes_the_same_architecture():
@@ -137,7 +137,7 @@ def gradient_descent(x, y, weight_decay: float):
     opt = optim.SGD(model.param_groups(weight_decay), lr=0.2)
     loader = DataLoader(TensorDataset(x, y), len(x))  # full batch: plain gradient descent
     fit(model, nn.functional.mse_loss, opt, loader, 400, metrics=(), progress=False)
-    return model.linear.weight.numpy()[0], model.linear.bias.numpy()[0]
+    return model.linear.weight.detach().numpy()[0], model.linear.bias.detach().numpy()[0]
 
 
 def test_linear_regression_reaches_least_squares_solution():

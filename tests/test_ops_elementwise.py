@@ -111,7 +111,7 @@ def test_clamp_boundary_gradient_is_one():
 
 
 def test_clamp_needs_a_bound():
-    with pytest.raises(ValueError, match="clamp: at least one of min and max"):
+    with pytest.raises(RuntimeError, match="At least one of 'min' or 'max' must not be None"):
         gu.clamp(gu.tensor([1.0]))
 
 
@@ -134,7 +134,7 @@ def test_max_and_min_of_two_tensors_are_elementwise():
 def test_where_with_python_scalar_branch_and_condition_errors():
     x = normal((2, 3), 0)
     ladder(lambda t: gu.where(t > 0, t, 0.0), lambda t: torch.where(t > 0, t, 0.0), x)
-    with pytest.raises(TypeError, match="where: condition must be a bool tensor, got dtype int64"):
+    with pytest.raises(RuntimeError, match="where: condition must be a bool tensor, got dtype int64"):
         gu.where(gu.tensor([1, 0]), gu.tensor([1.0, 2.0]), 0.0)
 
 
@@ -157,7 +157,7 @@ def test_masked_fill_accepts_a_tensor_value_and_checks_its_mask():
         lambda t: torch.masked_fill(t, torch.tensor([True, False]), torch.tensor(7.0).double()),
         x,
     )
-    with pytest.raises(TypeError, match="masked_fill: mask must be a bool tensor"):
+    with pytest.raises(RuntimeError, match="masked_fill: mask must be a bool tensor"):
         gu.masked_fill(gu.tensor(x), gu.tensor([1, 0]), 0.0)
     with pytest.raises(RuntimeError, match=r"masked_fill: mask of shape \(3,\) does not broadcast"):
         gu.masked_fill(gu.tensor(x), gu.tensor([True, False, True]), 0.0)
@@ -285,8 +285,8 @@ def test_inputs_are_not_mutated_by_forward_or_backward():
     x, y = gu.tensor(a, requires_grad=True), gu.tensor(b, requires_grad=True)
     out = gu.maximum(x * y, y).clamp(-0.5, 0.5) + gu.where(x > 0, x, y).exp()
     out.backward(np.ones((3, 4)))
-    np.testing.assert_array_equal(x.numpy(), a)
-    np.testing.assert_array_equal(y.numpy(), b)
+    np.testing.assert_array_equal(x.detach().numpy(), a)
+    np.testing.assert_array_equal(y.detach().numpy(), b)
     assert_close(
         out,
         torch.maximum(torch.tensor(a) * torch.tensor(b), torch.tensor(b)).clamp(-0.5, 0.5)

@@ -102,9 +102,10 @@ def test_var_with_too_few_elements_is_nan_like_torch():
 
 
 def test_var_of_an_integer_tensor_is_an_error():
-    with pytest.raises(TypeError, match="var: expected a floating-point tensor, got dtype int64"):
+    # torch raises RuntimeError for both
+    with pytest.raises(RuntimeError, match=r"var\(\): std and var only support floating-point"):
         gu.tensor([1, 2, 3]).var()
-    with pytest.raises(TypeError, match="mean: expected a floating-point tensor"):
+    with pytest.raises(RuntimeError, match=r"mean\(\): expected a floating-point tensor"):
         gu.tensor([1, 2, 3]).mean()
 
 
@@ -201,7 +202,7 @@ def test_logsumexp_is_stable_for_huge_and_minus_infinite_inputs():
     reference = torch.tensor(x, requires_grad=True)
     reference.logsumexp(1).backward(torch.tensor([1.0, 1.0, 2.0], dtype=torch.float64))
     assert out.dtype == t.grad.dtype == np.float32
-    np.testing.assert_allclose(out.numpy(), reference.logsumexp(1).detach(), rtol=1e-6)
+    np.testing.assert_allclose(out.detach().numpy(), reference.logsumexp(1).detach(), rtol=1e-6)
     np.testing.assert_allclose(t.grad.numpy(), reference.grad, rtol=1e-6)
 
 
@@ -226,7 +227,7 @@ def test_logsumexp_of_integers_is_float32():
         (
             lambda t: t[:0].max(),
             RuntimeError,
-            r"max: the max of an empty tensor \(shape \(0, 3, 4\)\)",
+            r"max\(\): expected reduction dim to be specified .* \(shape \(0, 3, 4\)\)",
         ),
     ],
 )

@@ -125,11 +125,20 @@ def apply_inplace(
         return target
     if target._view is not None:
         return _through_view(target, op, args, kwargs, name)
-    result = _written(target, op(_alias(target, copy=True), *args, **kwargs), name)
+    old = _alias(target, copy=True)
+    result = _differentiable(old, _written(target, op(old, *args, **kwargs), name))
     _store(target, result._data, name)
     target._vc.value += 1
     _take_history(target, result)
     return target
+
+
+def _differentiable(old: Tensor, result: Tensor) -> Tensor:
+    """A result with no history (x.eq_(2), x.floor_divide_(3)) still stands for x in the
+    graph, with a zero gradient, when x required grad."""
+    if result.requires_grad or not old.requires_grad:
+        return result
+    return Replaced.apply(old, result._data)
 
 
 def _take_history(target: Tensor, result: Tensor) -> None:
@@ -180,7 +189,8 @@ def _through_view(
     info = target._view
     if info.stale(target):
         refresh_view(target)
-    result = _written(target, op(_alias(target, copy=True), *args, **kwargs), name)
+    old = _alias(target, copy=True)
+    result = _differentiable(old, _written(target, op(old, *args, **kwargs), name))
     if not target._data.flags.writeable:
         _store(target, result._data, name)  # raises the read-only error
     base = info.base
@@ -218,8 +228,9 @@ class Copy(Function):
         return np.zeros_like(grad), grad
 
 
-class Sampled(Function):
-    """x.normal_() and co.: new values drawn from the generator, independent of x."""
+class Replaced(Function):
+    """x's values replaced by `values` that do not depend on x (x.normal_(), x.eq_(y), ...):
+    the earlier history gets a zero gradient, as in torch."""
 
     saves = ()
 
@@ -286,7 +297,7 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
 
 
 def _fill_with(self: Tensor, name: str, values: np.ndarray) -> Tensor:
-    return apply_inplace(self, lambda a: Sampled.apply(a, values), (), {}, name)
+    return apply_inplace(self, lambda a: Replaced.apply(a, values), (), {}, name)
 
 
 def _rng(generator: Any) -> np.random.Generator:

@@ -1,4 +1,4 @@
-"""`Tensor`, `tensor()` and `no_grad()`.
+"""`Tensor` and `tensor()` (the grad modes, `no_grad()` & co., are in `grad_mode`).
 
 A tensor is a NumPy array (`._data`) plus, when it was computed from tensors that need
 gradients, a link `_ctx` to the `Function` that produced it. `backward()` hands the graph
@@ -14,41 +14,59 @@ tensor that shares the memory but not the history or the version counter.
 from __future__ import annotations
 
 import builtins
-import contextlib
 import weakref
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
+# The grad modes (thread-local, torch's API) live in groundup.grad_mode; the engine and the
+# layers import them from here.
+from groundup.grad_mode import (  # noqa: F401
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
 DTypeLike = Any
 
-_grad_enabled = True
+
+# ------------------------------------------- torch.is_tensor & co.: questions about a tensor
+def _tensor_argument(obj: Any, op: str) -> Tensor:
+    if not isinstance(obj, Tensor):
+        raise TypeError(
+            f"{op}(): argument 'input' (position 1) must be Tensor, not {type(obj).__name__}"
+        )
+    return obj
 
 
-def is_grad_enabled() -> bool:
-    """True unless inside `no_grad()`."""
-    return _grad_enabled
+def is_tensor(obj: Any) -> bool:
+    """True for a groundup Tensor (a Parameter too), False for anything else."""
+    return isinstance(obj, Tensor)
 
 
-@contextlib.contextmanager
-def _grad_mode(enabled: bool) -> Iterator[None]:
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, enabled
-    try:
-        yield
-    finally:
-        _grad_enabled = previous
+def is_floating_point(input: Tensor) -> bool:
+    """True when the dtype is a floating-point one (float16, float32, float64)."""
+    return _is_float(_tensor_argument(input, "is_floating_point")._data.dtype)
 
 
-def no_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager: ops inside record no graph (evaluation, optimizer updates)."""
-    return _grad_mode(False)
+def numel(input: Tensor) -> int:
+    """The number of elements of `input`."""
+    return int(_tensor_argument(input, "numel")._data.size)
 
 
-def enable_grad() -> contextlib.AbstractContextManager[None]:
-    """Context manager: turn graph recording back on inside a `no_grad()` block."""
-    return _grad_mode(True)
+def is_nonzero(input: Tensor) -> bool:
+    """The truth value of a one-element tensor; more or fewer elements are a RuntimeError."""
+    a = _tensor_argument(input, "is_nonzero")._data
+    if a.size != 1:
+        how = "no values" if a.size == 0 else "more than one value"
+        raise RuntimeError(
+            f"is_nonzero(): Boolean value of Tensor with {how} is ambiguous (shape {a.shape})"
+        )
+    return bool(a.item())
 
 
 def _is_float(dtype: np.dtype) -> bool:
@@ -169,32 +187,72 @@ class Tensor:
     def T(self) -> Tensor:
         return self.permute(*reversed(range(self.ndim)))
 
+    @property
+    def mT(self) -> Tensor:
+        """The last two dims swapped (a batch of matrices transposed), a view."""
+        return _layout.matrix_transpose(self, "mT")
+
+    @property
+    def mH(self) -> Tensor:
+        """The conjugate transpose of the last two dims: mT for real tensors."""
+        return _layout.matrix_transpose(self, "mH")
+
+    @property
+    def H(self) -> Tensor:
+        """The conjugate transpose of a matrix: its transpose for real tensors."""
+        return _layout.hermitian(self)
+
+    @property
+    def device(self) -> _device.device:
+        """Where the data lives: always the CPU, `device(type='cpu')`."""
+        return _device.CPU
+
+    @property
+    def is_cuda(self) -> builtins.bool:
+        return False
+
+    @property
+    def is_cpu(self) -> builtins.bool:
+        return True
+
+    @property
+    def itemsize(self) -> int:
+        """Bytes per element (4 for float32), as `element_size()`."""
+        return int(self._data.itemsize)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the elements: numel() * itemsize."""
+        return int(self._data.nbytes)
+
     def size(self, dim: int | None = None) -> Any:
         return self._data.shape if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
+        """The number of dimensions (0 for a scalar tensor), as `ndim`."""
         return self._data.ndim
 
     def numel(self) -> int:
+        """The number of elements: the product of the shape (1 for a 0-d tensor)."""
         return int(self._data.size)
 
     def __len__(self) -> int:
+        """The size of dimension 0; a 0-d tensor has no length (TypeError, as in torch)."""
         if self._data.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
         return self._data.shape[0]
 
-    def numpy(self) -> np.ndarray:
-        """The underlying array (shared, not copied), like torch's `.numpy()`."""
-        return self._data
-
     def item(self) -> Any:
+        """The value of a one-element tensor (any shape) as a Python float, int or bool."""
         if self._data.size != 1:
-            raise ValueError(
-                f"item(): only one-element tensors can be converted, got shape {self.shape}"
+            raise RuntimeError(
+                f"item(): only one-element tensors can be converted, got shape {self.shape} "
+                f"({self._data.size} elements); index one element or reduce first"
             )
         return self._data.item()
 
     def tolist(self) -> Any:
+        """Nested Python lists of Python numbers (a plain number for a 0-d tensor)."""
         return self._data.tolist()
 
     def detach(self) -> Tensor:
@@ -237,33 +295,16 @@ class Tensor:
         if self._ctx is not None:
             self._ctx.retained = weakref.ref(self)
 
-    def to(self, dtype: DTypeLike) -> Tensor:
-        from groundup.ops.elementwise import cast
-
-        return cast(self, np.dtype(dtype))
-
-    def float(self) -> Tensor:
-        return self.to(np.float32)
-
-    def double(self) -> Tensor:
-        return self.to(np.float64)
-
-    def long(self) -> Tensor:
-        return self.to(np.int64)
-
-    def bool(self) -> Tensor:
-        return self.to(np.bool_)
-
     def __repr__(self) -> str:
-        body = np.array2string(self._data, separator=", ", prefix="tensor(")
-        extras = []
-        if self._data.dtype not in (np.float32, np.int64, np.bool_):
-            extras.append(f"dtype={self.dtype}")
-        if self._ctx is not None:
-            extras.append(f"grad_fn={self._ctx!r}")
-        elif self.requires_grad:
-            extras.append("requires_grad=True")
-        return f"tensor({body}{''.join(', ' + e for e in extras)})"
+        """torch's layout: 4 decimals, common width, dtype/grad suffixes (see tensor_str)."""
+        return _tensor_str.tensor_repr(self)
+
+    def __format__(self, format_spec: str) -> str:
+        """f"{t:.3f}" formats the value of a 0-d tensor; other tensors take no format spec
+        (TypeError), as in torch."""
+        if self._data.ndim == 0 and type(self) is Tensor:
+            return self._data.item().__format__(format_spec)
+        return object.__format__(self, format_spec)
 
     def __bool__(self) -> builtins.bool:
         if self._data.size != 1:
@@ -273,25 +314,58 @@ class Tensor:
             )
         return builtins.bool(self._data)
 
+    def _scalar(self, to: str) -> Any:
+        if self._data.size != 1:
+            raise ValueError(
+                f"{to}(): only one element tensors can be converted to Python scalars, "
+                f"got shape {self.shape}"
+            )
+        return self._data.item()
+
     def __float__(self) -> builtins.float:
-        return builtins.float(self.item())
+        return builtins.float(self._scalar("float"))
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._scalar("int"))  # truncates toward zero, as int(2.7) does
+
+    def __index__(self) -> int:
+        """An integer (or bool) one-element tensor used as an index: range(t), xs[t]."""
+        if self._data.size != 1 or self._data.dtype.kind not in "biu":
+            raise TypeError(
+                "only integer tensors of a single element can be converted to an index, "
+                f"got dtype {self.dtype} and shape {self.shape}"
+            )
+        return int(self._data.item())
 
     def __hash__(self) -> int:
         return id(self)
 
     def __iter__(self) -> Iterator[Tensor]:
+        """The sub-tensors along dimension 0 (each one `t[i]`, in the graph like torch's)."""
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
         return (self[i] for i in range(self._data.shape[0]))
 
     def __array__(self, dtype: DTypeLike = None, copy: builtins.bool | None = None) -> np.ndarray:
-        """`np.asarray(t)` gives the data (NumPy never sees the graph)."""
+        """`np.asarray(t)` gives the data (NumPy never sees the graph). Unlike torch, this
+        works on tensors that require grad too, so `np.asarray(layer.weight)` reads values."""
         if dtype is not None and np.dtype(dtype) != self._data.dtype:
+            if copy is False:
+                raise ValueError(f"__array__(): dtype {dtype} needs a copy, but copy=False")
             return self._data.astype(dtype)
         return self._data.copy() if copy else self._data
+
+    def __dlpack__(self, **kwargs: Any) -> Any:
+        """DLPack export, what `torch.tensor(t)`, `torch.as_tensor(t)` and
+        `torch.from_dlpack(t)` read. The memory is shared, except for read-only arrays (torch
+        could write into them) and negative strides (torch has none): those export a copy."""
+        a = self._data
+        if not a.flags.writeable or min(a.strides, default=0) < 0:
+            a = np.array(a, order="C")
+        return a.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        return (1, 0)  # kDLCPU, device 0: groundup runs on the CPU only
 
     # --------------------------------------------------------------- backward
     def backward(self, gradient: Any = None, retain_graph: builtins.bool = False) -> None:
@@ -419,9 +493,13 @@ class Tensor:
 
     # comparisons give bool tensors and are not differentiable
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if not _comparable(other):
+            return NotImplemented  # t == None is False, as in torch
         return _ops.eq(self, other)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        if not _comparable(other):
+            return NotImplemented
         return _ops.ne(self, other)
 
     def __lt__(self, other: Any) -> Tensor:
@@ -438,6 +516,10 @@ class Tensor:
 
     # bitwise on integers and bools, as in torch (logical_and & co. are separate ops)
     def __invert__(self) -> Tensor:
+        if self._data.dtype.kind not in "biu":
+            raise TypeError(
+                f"~ (bitwise_not) is only defined for integer and bool tensors, got {self.dtype}"
+            )
         return _ops.bitwise_not(self)
 
     def __and__(self, other: Any) -> Tensor:
@@ -471,6 +553,10 @@ class Tensor:
         raise AttributeError(f"'Tensor' object has no attribute '{name}'")
 
 
+def _comparable(other: Any) -> builtins.bool:
+    return isinstance(other, (Tensor, int, float, builtins.bool, np.ndarray, np.generic, list))
+
+
 def tensor(data: Any, dtype: DTypeLike = None, requires_grad: bool = False) -> Tensor:
     """Build a tensor that owns a copy of `data` (float lists become float32)."""
     return Tensor(data, dtype=dtype, requires_grad=requires_grad)
@@ -483,6 +569,9 @@ def _sequence_of_ints(shape: Sequence[Any]) -> tuple[int, ...]:
     return tuple(int(s) for s in shape)
 
 
+from groundup import device as _device  # noqa: E402
 from groundup import function as _function  # noqa: E402  (function.py imports Tensor)
 from groundup import inplace as _inplace  # noqa: E402
 from groundup import ops as _ops  # noqa: E402  (ops need Tensor defined first)
+from groundup import tensor_str as _tensor_str  # noqa: E402
+from groundup.ops import layout as _layout  # noqa: E402

@@ -55,7 +55,9 @@ class TensorDataset(Dataset):
             )
         self.tensors: tuple[Tensor, ...] = tuple(from_numpy(a) for a in self.arrays)
 
-    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
+        if isinstance(index, Tensor):  # a tensor of indices, not an int (Tensor.__index__)
+            index = index._data
         return tuple(from_numpy(np.asarray(a[index])) for a in self.arrays)
 
     def __len__(self) -> int:

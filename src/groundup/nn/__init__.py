@@ -1,25 +1,83 @@
 """groundup.nn: modules, layers and losses with PyTorch's names, defaults and layouts."""
 
 from groundup.nn import functional, init, utils
-from groundup.nn.activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from groundup.nn.activation import (
+    CELU,
+    ELU,
+    GELU,
+    GLU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    PReLU,
+    ReLU,
+    ReLU6,
+    RReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmax2d,
+    Softmin,
+    Softplus,
+    Softshrink,
+    Softsign,
+    Tanh,
+    Tanhshrink,
+    Threshold,
+)
 from groundup.nn.attention import AdditiveAttention, DotProductAttention, GeneralAttention
 from groundup.nn.batchnorm import BatchNorm1d, BatchNorm2d
 from groundup.nn.container import ModuleDict, ModuleList, Sequential
 from groundup.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+from groundup.nn.distance import CosineSimilarity, PairwiseDistance
 from groundup.nn.dropout import Dropout, Dropout2d
 from groundup.nn.embedding import Embedding
+from groundup.nn.instancenorm import InstanceNorm1d, InstanceNorm2d
 from groundup.nn.linear import Flatten, Identity, Linear
 from groundup.nn.loss import (
     BCELoss,
     BCEWithLogitsLoss,
+    CosineEmbeddingLoss,
     CrossEntropyLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
     NLLLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
 )
 from groundup.nn.module import Module, Parameter
 from groundup.nn.multihead_attention import MultiheadAttention
-from groundup.nn.normalization import LayerNorm
+from groundup.nn.normalization import GroupNorm, LayerNorm
+from groundup.nn.padding import (
+    CircularPad1d,
+    CircularPad2d,
+    CircularPad3d,
+    ConstantPad1d,
+    ConstantPad2d,
+    ConstantPad3d,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReflectionPad3d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    ReplicationPad3d,
+    ZeroPad1d,
+    ZeroPad2d,
+    ZeroPad3d,
+)
 from groundup.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
 from groundup.nn.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
 from groundup.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
@@ -30,6 +88,7 @@ from groundup.nn.transformer import (
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from groundup.nn.upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 __all__ = [
     "LearnedPositionalEncoding",
@@ -90,4 +149,59 @@ __all__ = [
     "functional",
     "init",
     "utils",
+    # activations, losses, padding, distances, norms and upsampling (more of nn.functional)
+    "CELU",
+    "CircularPad1d",
+    "CircularPad2d",
+    "CircularPad3d",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ConstantPad3d",
+    "CosineEmbeddingLoss",
+    "CosineSimilarity",
+    "ELU",
+    "GLU",
+    "GaussianNLLLoss",
+    "GroupNorm",
+    "Hardshrink",
+    "Hardsigmoid",
+    "Hardswish",
+    "Hardtanh",
+    "HingeEmbeddingLoss",
+    "HuberLoss",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "KLDivLoss",
+    "LogSigmoid",
+    "MarginRankingLoss",
+    "Mish",
+    "PReLU",
+    "PairwiseDistance",
+    "PoissonNLLLoss",
+    "RReLU",
+    "ReLU6",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReflectionPad3d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "ReplicationPad3d",
+    "SELU",
+    "SiLU",
+    "SmoothL1Loss",
+    "SoftMarginLoss",
+    "Softmax2d",
+    "Softmin",
+    "Softplus",
+    "Softshrink",
+    "Softsign",
+    "Tanhshrink",
+    "Threshold",
+    "TripletMarginLoss",
+    "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ZeroPad3d",
 ]

@@ -96,6 +96,11 @@ class _BatchNorm(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         self._check_input_dim(input)
+        if self.training and input._data.size == input.shape[1] > 0:  # before the count
+            raise ValueError(
+                f"{type(self).__name__}: expected more than 1 value per channel when "
+                f"training, got input of shape {input.shape}"
+            )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.num_batches_tracked is not None:
             self.num_batches_tracked._data += 1

@@ -30,6 +30,11 @@ class Linear(Module):
         dtype: Any = None,
     ):
         super().__init__()
+        if min(in_features, out_features) < 0:  # torch: RuntimeError, not NumPy's ValueError
+            raise RuntimeError(
+                f"Linear: in_features and out_features must be zero or more, got "
+                f"{in_features} and {out_features}"
+            )
         dtype = factory_dtype(device, dtype)
         self.in_features, self.out_features = in_features, out_features
         self.weight = Parameter(np.empty((out_features, in_features), dtype=dtype))

@@ -13,6 +13,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from groundup.device import check_device
+from groundup.ops.creation import resolve_dtype
 from groundup.tensor import Tensor
 
 
@@ -33,9 +35,8 @@ class Parameter(Tensor):
 def factory_dtype(device: Any = None, dtype: Any = None) -> np.dtype:
     """Resolve torch's `device=`/`dtype=` layer arguments: the CPU is the only device and
     float32 the default dtype."""
-    if device is not None and str(device) != "cpu":
-        raise ValueError(f"only the 'cpu' device exists in groundup, got device={device!r}")
-    resolved = np.dtype(np.float32 if dtype is None else dtype)
+    check_device(device, "layer")
+    resolved = resolve_dtype(dtype, "layer", np.dtype(np.float32))
     if resolved.kind != "f":
         raise TypeError(f"layers hold floating-point parameters, got dtype={resolved}")
     return resolved

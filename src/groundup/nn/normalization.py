@@ -1,4 +1,5 @@
-"""LayerNorm: normalize each sample over its trailing `normalized_shape` dims."""
+"""LayerNorm (each sample over its trailing `normalized_shape` dims) and GroupNorm (each
+group of channels of each sample)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import numpy as np
 
 from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
+from groundup.ops.group_norm import group_norm
 from groundup.ops.norm import layer_norm
 from groundup.tensor import Tensor
 
@@ -57,4 +59,60 @@ class LayerNorm(Module):
         return (
             f"{self.normalized_shape}, eps={self.eps}, "
             f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}"
+        )
+
+
+class GroupNorm(Module):
+    """Split the C channels into num_groups groups and standardize each group of each
+    sample over its channels and positions (Wu & He, 2018), then scale and shift per
+    channel. Independent of the batch size; weight starts at ones and bias at zeros."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        num_channels: int,
+        eps: float = 1e-5,
+        affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+        *,
+        bias: bool = True,
+    ):
+        super().__init__()
+        if num_groups <= 0 or num_channels % num_groups != 0:  # 0 groups divide nothing
+            raise ValueError(
+                f"GroupNorm: num_channels ({num_channels}) must be divisible by num_groups "
+                f"({num_groups})"
+            )
+        dtype = factory_dtype(device, dtype)
+        self.num_groups, self.num_channels, self.eps, self.affine = (
+            num_groups,
+            num_channels,
+            eps,
+            affine,
+        )
+        if affine:
+            self.weight = Parameter(np.empty(num_channels, dtype))
+            if bias:
+                self.bias = Parameter(np.empty(num_channels, dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+        if self.bias is not None:
+            init.zeros_(self.bias)
+
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's names
+        return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
+            f"bias={self.bias is not None}"
         )

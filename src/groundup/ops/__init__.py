@@ -2,8 +2,9 @@
 that checks its arguments; `TENSOR_METHODS` makes them `Tensor` methods too, and `INPLACE`
 names the ops whose in-place twin `x.op_(...)` exists (`groundup.inplace` runs them).
 
-A family module lists its public functions in `__all__`; all of them become methods,
-`METHODS` adds method-only names or aliases, and `INPLACE` its in-place ops.
+A family module lists its public functions in `__all__`; all of them become methods but
+those in `NOT_METHODS` (torch.var_mean has no Tensor.var_mean), `METHODS` adds method-only
+names or aliases, and `INPLACE` its in-place ops.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ from groundup.ops.shape import (
 from groundup import inplace as _inplace
 from groundup.ops import compare as _compare
 from groundup.ops import math as _math
+from groundup.ops import math_binary as _math_binary
+from groundup.ops import math_sign as _math_sign
 from groundup.ops import cumulative as _cumulative
 from groundup.ops import statistics as _statistics
 from groundup.ops import indexing as _indexing
@@ -72,6 +75,8 @@ from groundup.ops import products as _products
 from groundup.ops import conversion as _conversion
 from groundup.ops.compare import *  # noqa: F403
 from groundup.ops.math import *  # noqa: F403
+from groundup.ops.math_binary import *  # noqa: F403
+from groundup.ops.math_sign import *  # noqa: F403
 from groundup.ops.cumulative import *  # noqa: F403
 from groundup.ops.statistics import *  # noqa: F403
 from groundup.ops.indexing import *  # noqa: F403
@@ -86,6 +91,8 @@ if TYPE_CHECKING:
 _FAMILIES = (
     _compare,
     _math,
+    _math_binary,
+    _math_sign,
     _cumulative,
     _statistics,
     _indexing,
@@ -155,7 +162,10 @@ def _where_method(self: Tensor, condition: Tensor, other: Tensor) -> Tensor:
 
 TENSOR_METHODS["where"] = _where_method
 for _family in _FAMILIES:
-    TENSOR_METHODS.update({name: getattr(_family, name) for name in _family.__all__})
+    _functions_only = getattr(_family, "NOT_METHODS", frozenset())
+    TENSOR_METHODS.update(
+        {name: getattr(_family, name) for name in _family.__all__ if name not in _functions_only}
+    )
     TENSOR_METHODS.update(getattr(_family, "METHODS", {}))
 
 TENSOR_METHODS.update(
@@ -194,6 +204,12 @@ INPLACE: set[str] = {
 }
 for _family in _FAMILIES:
     INPLACE |= getattr(_family, "INPLACE", set())
+
+# torch.<name> ops of the nn.functional families (torch.selu, torch.cosine_similarity, ...:
+# see ops/nn_torch.py), Tensor methods only where torch has them (x.hardshrink, x.prelu).
+from groundup.ops import nn_torch as _nn_torch  # noqa: E402
+
+TENSOR_METHODS.update(_nn_torch.METHODS)
 
 __all__ = [
     "INPLACE",

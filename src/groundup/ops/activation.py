@@ -1,4 +1,7 @@
-"""Activations: relu, leaky_relu, sigmoid, tanh, gelu, softmax, log_softmax."""
+"""Activations: relu, leaky_relu, sigmoid, tanh, gelu, softmax, log_softmax.
+
+The rest of torch's activations (elu, softplus, hardtanh, ...) are in `activation_extra`.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from groundup.errors import UnsupportedDtypeError
 from groundup.function import Function, normalize_dim
 from groundup.tensor import Tensor
 
@@ -88,6 +92,9 @@ class Softmax(Function):
 
     def forward(self, x: np.ndarray, dim: int) -> np.ndarray:
         self.dim = dim
+        if x.size == 0:  # an empty slice has nothing to normalize (torch returns it empty)
+            self.out = np.empty_like(x)
+            return self.out
         e = np.exp(x - x.max(axis=dim, keepdims=True))
         self.out = e / e.sum(axis=dim, keepdims=True)
         return self.out
@@ -104,6 +111,9 @@ class LogSoftmax(Function):
 
     def forward(self, x: np.ndarray, dim: int) -> np.ndarray:
         self.dim = dim
+        if x.size == 0:
+            self.out = np.empty_like(x)
+            return self.out
         shifted = x - x.max(axis=dim, keepdims=True)
         self.out = shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
         return self.out
@@ -115,7 +125,10 @@ class LogSoftmax(Function):
 
 def _float_input(name: str, x: Tensor) -> None:
     if x._data.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point tensor, got dtype {x.dtype}")
+        raise UnsupportedDtypeError(
+            f"{name}: expected a floating-point tensor, got dtype {x.dtype} (pass dtype= or "
+            "convert it with .float())"
+        )
 
 
 def _floating(x: Tensor) -> Tensor:
@@ -123,40 +136,58 @@ def _floating(x: Tensor) -> Tensor:
     return x if x._data.dtype.kind == "f" else x.to(np.float32)
 
 
-def relu(x: Tensor) -> Tensor:
-    """max(x, 0); the gradient at exactly 0 is 0, as in torch."""
-    return ReLU.apply(x)
+def relu(input: Tensor) -> Tensor:  # noqa: A002 - torch's name
+    """max(x, 0); the gradient at exactly 0 is 0, as in torch. Integer tensors stay integer."""
+    if input._data.dtype == np.bool_:
+        raise RuntimeError("relu: boolean inputs are not supported; convert with .float()")
+    return ReLU.apply(input)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
+def leaky_relu(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa: A002
     """x for x > 0, negative_slope * x otherwise."""
-    return LeakyReLU.apply(x, negative_slope)
+    _float_input("leaky_relu", input)
+    return LeakyReLU.apply(input, negative_slope)
 
 
-def sigmoid(x: Tensor) -> Tensor:
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """1 / (1 + e^-x), without overflow for large |x|."""
-    return Sigmoid.apply(_floating(x))
+    return Sigmoid.apply(_floating(input))
 
 
-def tanh(x: Tensor) -> Tensor:
-    return Tanh.apply(_floating(x))
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return Tanh.apply(_floating(input))
 
 
-def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """x Phi(x) with the exact normal CDF, or its tanh approximation (approximate='tanh')."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-    _float_input("gelu", x)
-    return GELU.apply(x, approximate)
+    _float_input("gelu", input)
+    return GELU.apply(input, approximate)
 
 
-def softmax(x: Tensor, dim: int) -> Tensor:
-    """exp(x) / sum(exp(x)) along `dim`, shifted by the max so large logits cannot overflow."""
-    _float_input("softmax", x)
+def _with_dtype(name: str, x: Tensor, dtype: Any) -> Tensor:
+    """torch's `dtype=` of softmax and co.: the input is cast first (the gradient flows back
+    through the cast), which keeps a float16 or integer input from overflowing."""
+    if dtype is not None:
+        target = np.dtype(dtype)
+        if target.kind != "f":
+            raise UnsupportedDtypeError(
+                f"{name}: dtype must be a floating-point type, got {target}"
+            )
+        x = x.to(target)
+    _float_input(name, x)
+    return x
+
+
+def softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002 - torch's name
+    """exp(x) / sum(exp(x)) along `dim`, shifted by the max so large logits cannot overflow;
+    `dtype` casts the input first. An empty input gives an empty result."""
+    x = _with_dtype("softmax", input, dtype)
     return Softmax.apply(x, normalize_dim(dim, x.ndim, "softmax"))
 
 
-def log_softmax(x: Tensor, dim: int) -> Tensor:
-    """x - logsumexp(x) along `dim`, stable for large logits."""
-    _float_input("log_softmax", x)
+def log_softmax(input: Tensor, dim: int, dtype: Any = None) -> Tensor:  # noqa: A002
+    """x - logsumexp(x) along `dim`, stable for large logits; `dtype` casts the input first."""
+    x = _with_dtype("log_softmax", input, dtype)
     return LogSoftmax.apply(x, normalize_dim(dim, x.ndim, "log_softmax"))

@@ -81,7 +81,7 @@ class Conv(Function):
             y += bias.reshape(1, o, 1, 1)
         self.xp_shape, self.out, self.kernel = xp.shape, out, (kh, kw)
         self.stride, self.pads, self.dilation = stride, pads, dilation
-        return y.reshape(n, o, -1) if x.ndim == 3 else y  # (N, O, L) for 1-D
+        return y.reshape(n, o, out[0] * out[1]) if x.ndim == 3 else y  # (N, O, L) for 1-D
 
     def backward(self, grad: np.ndarray) -> tuple[Any, Any, Any]:
         n, c = self.xp_shape[:2]

@@ -64,7 +64,7 @@ class ConvTranspose(Function):
             y += bias.reshape(1, cout, 1, 1)
         self.full, self.kernel, self.in_hw = full, (kh, kw), (h, w)
         self.stride, self.pads, self.dilation = stride, pads, dilation
-        return y.reshape(n, cout, -1) if x.ndim == 3 else y
+        return y.reshape(n, cout, y.shape[2] * y.shape[3]) if x.ndim == 3 else y
 
     def backward(self, grad: np.ndarray) -> tuple[Any, Any, Any]:
         n, g, cin_g, hw = self.x2.shape

@@ -27,8 +27,11 @@ class BatchNorm(Function):
 
     In training the statistics are the batch's (and, when given, the running buffers are
     updated in place, as torch's kernel does); in evaluation they are the running ones,
-    which are constants, so the backward is just dx = dy * weight * inv_std.
+    which are constants, so the backward is just dx = dy * weight * inv_std. An empty batch
+    gives an empty output, zero weight and bias gradients, and leaves the buffers alone.
     """
+
+    saves = (1,)  # backward reads the weight (and its own xhat), not x or bias
 
     def forward(
         self,
@@ -44,8 +47,11 @@ class BatchNorm(Function):
     ) -> np.ndarray:
         axes = (0, *range(2, x.ndim))  # every axis but channels
         channel = (1, -1) + (1,) * (x.ndim - 2)  # (C,) -> (1, C, 1, ...) to broadcast
-        m = x.size // x.shape[1]  # values per channel
-        if training:
+        m = x.size // x.shape[1] if x.shape[1] else 0  # values per channel
+        if training and m == 0:
+            # an empty batch: an empty output, and (as in torch) the buffers are left alone
+            centered, inv_std = x.copy(), np.ones((1, x.shape[1]) + (1,) * (x.ndim - 2), x.dtype)
+        elif training:
             mean = x.mean(axis=axes, keepdims=True)  # (1, C, 1, ...)
             centered = x - mean
             var = (centered * centered).mean(axis=axes, keepdims=True)  # biased: / m
@@ -56,11 +62,12 @@ class BatchNorm(Function):
                 # the running estimate uses the unbiased variance, sum / (m - 1)
                 running_var *= 1 - momentum
                 running_var += momentum * (m / (m - 1)) * var.reshape(-1)
+            inv_std = 1 / np.sqrt(var + eps)
         else:
             assert running_mean is not None and running_var is not None
             centered = x - running_mean.reshape(channel)
-            var = running_var.reshape(channel)
-        self.inv_std = 1 / np.sqrt(var + eps)  # (1, C, 1, ...)
+            inv_std = 1 / np.sqrt(running_var.reshape(channel) + eps)
+        self.inv_std = inv_std  # (1, C, 1, ...)
         self.xhat = centered * self.inv_std
         self.weight = None if weight is None else weight.reshape(channel)
         self.axes, self.channel, self.m, self.training = axes, channel, m, training
@@ -71,7 +78,7 @@ class BatchNorm(Function):
         dbias = grad.sum(axis=self.axes)  # (C,)
         dweight = (grad * self.xhat).sum(axis=self.axes)  # (C,)
         scale = self.inv_std if self.weight is None else self.weight * self.inv_std
-        if self.training:
+        if self.training and self.m:
             # dx = w inv_std / m * (m dy - sum(dy) - xhat sum(dy xhat)), sums per channel
             dx = (scale / self.m) * (
                 self.m * grad
@@ -85,6 +92,8 @@ class BatchNorm(Function):
 
 class LayerNorm(Function):
     """Layer norm over the last `ndim` axes; weight and bias have those axes' shape."""
+
+    saves = (1,)
 
     def forward(
         self,
@@ -162,7 +171,7 @@ def batch_norm(
         ("bias", bias),
     ):
         _check_param("batch_norm", name, t, channels, input, what)
-    if training and input.numel() // channels[0] <= 1:
+    if training and channels[0] and input.numel() // channels[0] == 1:
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, "
             f"got input of shape {input.shape}"

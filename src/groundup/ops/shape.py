@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from groundup.function import Function, normalize_dim
+from groundup.ops.torch_indexing import add_at, has_index_array, torch_key
 from groundup.tensor import Tensor, _sequence_of_ints
 
 
@@ -47,18 +48,12 @@ class Expand(Function):
     is_view = True
 
     def forward(self, a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        return np.broadcast_to(a, shape)
+        if a.shape == shape:  # nothing repeated: a writable view, as in torch
+            return a[...]
+        return np.broadcast_to(a, shape)  # read-only: in-place ops on it raise, as in torch
 
     def backward(self, grad: np.ndarray) -> tuple[Any, None]:
         return grad, None  # the engine sums the broadcast axes back
-
-
-def _has_array(index: Any) -> bool:
-    """True when the index holds an integer array (or list), which may pick an element twice."""
-    items = index if isinstance(index, tuple) else (index,)
-    return any(
-        isinstance(i, list) or (isinstance(i, np.ndarray) and i.dtype != np.bool_) for i in items
-    )
 
 
 class GetItem(Function):
@@ -67,27 +62,39 @@ class GetItem(Function):
 
     def forward(self, a: np.ndarray, index: Any) -> np.ndarray:
         self.shape, self.index = a.shape, index
-        return np.asarray(a[index])
+        out = a[index]
+        if not isinstance(out, np.ndarray):  # x[0] of a vector: a 0-d view, not a copy
+            out = a[(*index, Ellipsis) if isinstance(index, tuple) else (index, Ellipsis)]
+        return out
 
     def backward(self, grad: np.ndarray) -> tuple[Any, None]:
         out = np.zeros(self.shape, dtype=grad.dtype)
-        if _has_array(self.index):  # x[[0, 0]]: a repeated index adds both gradients
-            np.add.at(out, self.index, grad)
-        else:  # ints, slices, None, Ellipsis, bool masks: each element at most once
+        if has_index_array(self.index):  # x[[0, 0]]: a repeated index adds both gradients
+            add_at(out, self.index, grad)
+        else:  # ints, slices, None, bools, bool masks: each element at most once
             out[self.index] = grad
         return out, None
 
 
 class Cat(Function):
+    """Join along `dim`; the inputs listed in `skip` (legacy empty tensors of shape (0,))
+    take no part and get an empty gradient."""
+
     saves = ()
 
-    def forward(self, *arrays: np.ndarray, dim: int) -> np.ndarray:
-        self.dim = dim
-        self.boundaries = np.cumsum([a.shape[dim] for a in arrays])[:-1]
-        return np.concatenate(arrays, axis=dim)
+    def forward(
+        self, *arrays: np.ndarray, dim: int, skip: frozenset[int] = frozenset()
+    ) -> np.ndarray:
+        self.dim, self.skip, self.n = dim, skip, len(arrays)
+        kept = [a for i, a in enumerate(arrays) if i not in skip]
+        self.boundaries = np.cumsum([a.shape[dim] for a in kept])[:-1]
+        return np.concatenate(kept, axis=dim)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
-        return tuple(np.split(grad, self.boundaries, axis=self.dim))
+        pieces = iter(np.split(grad, self.boundaries, axis=self.dim))
+        return tuple(
+            np.zeros(0, grad.dtype) if i in self.skip else next(pieces) for i in range(self.n)
+        )
 
 
 class Stack(Function):
@@ -159,7 +166,7 @@ def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     e = normalize_dim(end_dim, a.ndim, "flatten")
     if s > e:
         raise RuntimeError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return Reshape.apply(a, a.shape[:s] + (-1,) + a.shape[e + 1 :])
+    return Reshape.apply(a, (*a.shape[:s], int(np.prod(a.shape[s : e + 1])), *a.shape[e + 1 :]))
 
 
 def expand(a: Tensor, *sizes: Any) -> Tensor:
@@ -194,22 +201,20 @@ def expand_as(a: Tensor, other: Tensor) -> Tensor:
 
 
 def index_key(index: Any, shape: tuple[int, ...]) -> Any:
-    """A torch index (ints, slices, None, Ellipsis, tensors, lists, masks) as a NumPy key."""
-    if isinstance(index, tuple):
-        return tuple(i._data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, Tensor):
-        return index._data
-    if isinstance(index, list):
-        return np.asarray(index)
-    return index
+    """A torch index (ints, slices, None, Ellipsis, tensors, lists, masks) as a NumPy key
+    with torch's meaning, for reading and for assignment (see `ops.torch_indexing`)."""
+    return torch_key(index, shape)
 
 
 def getitem(a: Tensor, index: Any) -> Tensor:
-    """Ints, slices, None, Ellipsis, integer arrays and boolean masks, as torch does them."""
+    """Ints, slices, None, Ellipsis, integer arrays and boolean masks, as torch does them:
+    ints first (a view), then the index tensors (a copy)."""
     return GetItem.apply(a, index_key(index, a.shape))
 
 
 def _check_tensors(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
+    if isinstance(tensors, Tensor):
+        raise TypeError(f"{op}: expected a sequence of tensors, got a Tensor; wrap it: [t]")
     if len(tensors) == 0:
         raise ValueError(f"{op}: expected a non-empty sequence of tensors")
     if not all(isinstance(t, Tensor) for t in tensors):
@@ -225,16 +230,25 @@ def _check_tensors(op: str, tensors: Sequence[Tensor]) -> list[Tensor]:
     return list(tensors)
 
 
-def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
-    """Join tensors along an existing dim; all other sizes must match."""
+def cat(tensors: Sequence[Tensor], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing dim; all other sizes must match (`axis` is an alias).
+
+    As in torch, a 1-d empty tensor (shape (0,), the old way to start an accumulator) may
+    sit next to tensors of any shape: it is skipped (its dtype still takes part in the
+    promotion).
+    """
+    dim = dim if axis is None else axis
     tensors = _check_tensors("cat", tensors)
-    ref = tensors[0]
     for i, t in enumerate(tensors):
         if t.ndim == 0:
             raise RuntimeError(f"cat: tensor {i} is 0-d and cannot be concatenated")
+    skip = frozenset(i for i, t in enumerate(tensors) if t.shape == (0,))
+    if len(skip) == len(tensors):  # only empty ones: the result is empty too
+        return Cat.apply(*tensors, dim=0)
+    ref = next(t for i, t in enumerate(tensors) if i not in skip)
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
-        if (
+        if i not in skip and (
             t.ndim != ref.ndim
             or t.shape[:d] + t.shape[d + 1 :] != ref.shape[:d] + ref.shape[d + 1 :]
         ):
@@ -242,10 +256,11 @@ def cat(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:
                 f"cat: tensor {i} has shape {t.shape}, incompatible with {ref.shape} "
                 f"(all sizes must match except in dim {dim})"
             )
-    return Cat.apply(*tensors, dim=d)
+    return Cat.apply(*tensors, dim=d, skip=skip)
 
 
 concat = cat
+concatenate = cat
 
 
 def stack(tensors: Sequence[Tensor], dim: int = 0) -> Tensor:

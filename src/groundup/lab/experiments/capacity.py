@@ -249,7 +249,7 @@ def numpy_mlp_lines(seed: int, size: str) -> ExperimentResult:
     model.eval()
     with no_grad():
         gu_acc = float(np.mean(model(Tensor(x_test)).numpy().argmax(1) == y_test))
-    weight_gap = float(np.abs(model.hidden[0][0].weight.numpy().T - params["W1"]).max())
+    weight_gap = float(np.abs(model.hidden[0][0].weight.detach().numpy().T - params["W1"]).max())
 
     lines = {
         "numpy: whole file": code_lines(source),

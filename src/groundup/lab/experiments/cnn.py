@@ -311,7 +311,8 @@ def pooling_no_params(seed: int, size: str) -> ExperimentResult:
         spread,
         "Average pooling's backward gives every cell of a 2x2 window 1/4 of the gradient.",
     )
-    pictures = [x.numpy()[0, 0], nn.MaxPool2d(2)(x).numpy()[0, 0], np.asarray(x.grad)[0, 0]]
+    shown = x.detach()
+    pictures = [shown.numpy()[0, 0], nn.MaxPool2d(2)(shown).numpy()[0, 0], np.asarray(x.grad)[0, 0]]
     fig = new_figure(7, 3)
     for ax, picture, title in zip(
         fig.subplots(1, 3), pictures, ["input", "max pool 2x2", "gradient of sum"], strict=True

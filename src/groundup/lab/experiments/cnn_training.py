@@ -271,12 +271,12 @@ def learned_filters(seed: int, size: str) -> ExperimentResult:
     manual_seed(seed)
     model = DigitsCNN(channels=(8,) if size == "quick" else (32, 64), hidden=64, dropout=0.0)
     conv = model.features[0]
-    initial = conv.weight.numpy().copy()
+    initial = conv.weight.detach().numpy().copy()
     steps = epochs * int(np.ceil(len(data.y_train) / 64))
     train_classifier(
         model, data.x_train, data.y_train, steps=steps, lr=5e-3, batch_size=64, seed=seed
     )
-    learned = conv.weight.numpy()  # (filters, 1, 3, 3)
+    learned = conv.weight.detach().numpy()  # (filters, 1, 3, 3)
     acc = accuracy(model, data.x_test, data.y_test)
     change = float(np.linalg.norm(learned - initial) / np.linalg.norm(initial))
     result = ExperimentResult()
