@@ -308,7 +308,8 @@ def test_tensor_accessors():
     assert t.tolist() == a.tolist()
     assert float(t[0, 1]) == 1.0 and int(t[1, 0]) == 3
     with pytest.raises(
-        RuntimeError, match=r"item\(\): only one-element tensors can be converted, got shape \(2, 3\)"
+        RuntimeError,
+        match=r"item\(\): only one-element tensors can be converted, got shape \(2, 3\)",
     ):
         t.item()
     with pytest.raises(
@@ -323,7 +324,9 @@ def test_tensor_accessors():
 
 def test_in_place_assignment_to_a_leaf_is_refused_while_recording():
     x = gu.tensor([1.0, 2.0], requires_grad=True)
-    with pytest.raises(RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"):
+    with pytest.raises(
+        RuntimeError, match="a leaf Variable that requires grad is being used in an in-place"
+    ):
         x[0] = 5.0
     with gu.no_grad():
         x[gu.tensor([True, False])] = 5.0

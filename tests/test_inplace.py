@@ -543,3 +543,22 @@ def test_comparing_with_none_is_false_as_in_torch():
         ~gu.tensor([1.0])
     with pytest.raises(TypeError):
         ~torch.tensor([1.0])
+
+
+def test_view_never_copies_and_changes_reach_the_base():
+    both_raise(lambda T: T.zeros(3, 4).t().view(12), "not compatible with input tensor's size")
+
+    def scenario(T):
+        x = T.zeros(2, 3)
+        x.view(3, 2)[0].fill_(1.0)
+        x.t().reshape(6)[0].fill_(9.0)  # reshape of a transpose copies: x keeps its 0
+        return [x, T.tensor(x.view(-1).shape[0])]
+
+    both(scenario)
+
+
+def test_view_as_another_dtype_of_the_same_size():
+    def scenario(T):
+        return T.tensor([1.0, -2.0]).view(T.int32)
+
+    both(scenario)

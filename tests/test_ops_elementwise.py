@@ -134,7 +134,9 @@ def test_max_and_min_of_two_tensors_are_elementwise():
 def test_where_with_python_scalar_branch_and_condition_errors():
     x = normal((2, 3), 0)
     ladder(lambda t: gu.where(t > 0, t, 0.0), lambda t: torch.where(t > 0, t, 0.0), x)
-    with pytest.raises(RuntimeError, match="where: condition must be a bool tensor, got dtype int64"):
+    with pytest.raises(
+        RuntimeError, match="where: condition must be a bool tensor, got dtype int64"
+    ):
         gu.where(gu.tensor([1, 0]), gu.tensor([1.0, 2.0]), 0.0)
 
 

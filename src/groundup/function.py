@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 
 
-
 def sum_to_shape(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Undo NumPy broadcasting: sum `grad` over the axes that broadcasting added or stretched.
 

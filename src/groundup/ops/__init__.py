@@ -12,7 +12,22 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from groundup import inplace as _inplace
+from groundup.ops import compare as _compare
+from groundup.ops import conversion as _conversion
+from groundup.ops import cumulative as _cumulative
+from groundup.ops import indexing as _indexing
+from groundup.ops import layout as _layout
+from groundup.ops import math as _math
+from groundup.ops import math_binary as _math_binary
+from groundup.ops import math_sign as _math_sign
+from groundup.ops import products as _products
+from groundup.ops import sorting as _sorting
+from groundup.ops import statistics as _statistics
 from groundup.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
+from groundup.ops.compare import *  # noqa: F403
+from groundup.ops.conversion import *  # noqa: F403
+from groundup.ops.cumulative import *  # noqa: F403
 from groundup.ops.elementwise import (
     abs,
     add,
@@ -32,7 +47,13 @@ from groundup.ops.elementwise import (
     sub,
     where,
 )
+from groundup.ops.indexing import *  # noqa: F403
+from groundup.ops.layout import *  # noqa: F403
 from groundup.ops.linalg import matmul
+from groundup.ops.math import *  # noqa: F403
+from groundup.ops.math_binary import *  # noqa: F403
+from groundup.ops.math_sign import *  # noqa: F403
+from groundup.ops.products import *  # noqa: F403
 from groundup.ops.reduce import (
     amax,
     amin,
@@ -60,30 +81,8 @@ from groundup.ops.shape import (
     unsqueeze,
     view,
 )
-
-from groundup import inplace as _inplace
-from groundup.ops import compare as _compare
-from groundup.ops import math as _math
-from groundup.ops import math_binary as _math_binary
-from groundup.ops import math_sign as _math_sign
-from groundup.ops import cumulative as _cumulative
-from groundup.ops import statistics as _statistics
-from groundup.ops import indexing as _indexing
-from groundup.ops import sorting as _sorting
-from groundup.ops import layout as _layout
-from groundup.ops import products as _products
-from groundup.ops import conversion as _conversion
-from groundup.ops.compare import *  # noqa: F403
-from groundup.ops.math import *  # noqa: F403
-from groundup.ops.math_binary import *  # noqa: F403
-from groundup.ops.math_sign import *  # noqa: F403
-from groundup.ops.cumulative import *  # noqa: F403
-from groundup.ops.statistics import *  # noqa: F403
-from groundup.ops.indexing import *  # noqa: F403
 from groundup.ops.sorting import *  # noqa: F403
-from groundup.ops.layout import *  # noqa: F403
-from groundup.ops.products import *  # noqa: F403
-from groundup.ops.conversion import *  # noqa: F403
+from groundup.ops.statistics import *  # noqa: F403
 
 if TYPE_CHECKING:
     from groundup.tensor import Tensor
@@ -162,7 +161,7 @@ def _where_method(self: Tensor, condition: Tensor, other: Tensor) -> Tensor:
 
 TENSOR_METHODS["where"] = _where_method
 for _family in _FAMILIES:
-    _functions_only = getattr(_family, "NOT_METHODS", frozenset())
+    _functions_only: frozenset[str] = getattr(_family, "NOT_METHODS", frozenset())
     TENSOR_METHODS.update(
         {name: getattr(_family, name) for name in _family.__all__ if name not in _functions_only}
     )

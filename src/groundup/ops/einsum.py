@@ -49,7 +49,10 @@ class Einsum(Function):
             for label, n in zip(sub, a.shape, strict=True):
                 if n != 1 or label not in self.sizes:
                     self.sizes[label] = n
-        return np.asarray(np.einsum(equation, *arrays, optimize=len(arrays) > 1))
+        out = np.asarray(np.einsum(equation, *arrays, optimize=len(arrays) > 1))
+        if len(arrays) > 1 and not out.flags.c_contiguous:
+            out = np.ascontiguousarray(out)  # a product is a new, contiguous tensor in torch
+        return out
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         return tuple(None if p is None else self._grad(k, grad) for k, p in enumerate(self.parents))

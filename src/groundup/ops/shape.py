@@ -114,7 +114,38 @@ def reshape(a: Tensor, *shape: Any) -> Tensor:
     return Reshape.apply(a, _sequence_of_ints(shape))
 
 
-view = reshape
+def view(a: Tensor, *shape: Any) -> Tensor:
+    """The same memory seen with a new shape (torch's `view`): unlike `reshape`, it never
+    copies, so a layout that cannot be reshaped without a copy is a RuntimeError.
+    `view(dtype)` reinterprets the bytes as another dtype of the same size."""
+    if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list, np.integer)):
+        return _view_as_dtype(a, np.dtype(shape[0]))
+    target = _sequence_of_ints(shape)
+    probe = a._data.view()
+    try:
+        probe.shape = target  # NumPy refuses exactly when a copy would be needed
+    except AttributeError:
+        raise RuntimeError(
+            f"view(): view size {list(target)} is not compatible with input tensor's size and "
+            f"stride {list(a.shape)} (at least one dimension spans across two contiguous "
+            "subspaces); use .reshape(...) instead, or .contiguous().view(...)"
+        ) from None
+    except ValueError:
+        pass  # a wrong size: Reshape raises torch's message
+    return Reshape.apply(a, target)
+
+
+def _view_as_dtype(a: Tensor, dtype: np.dtype) -> Tensor:
+    if dtype.itemsize != a.dtype.itemsize:
+        raise RuntimeError(
+            f"view(dtype): {a.dtype} and {dtype} differ in size ({a.dtype.itemsize} and "
+            f"{dtype.itemsize} bytes); groundup views only between dtypes of equal size"
+        )
+    if a.requires_grad and dtype.kind != "f":
+        raise RuntimeError("view(dtype): a tensor that requires grad can only be viewed as float")
+    out = Tensor._make(a._data.view(dtype), False)
+    out._vc = a._vc
+    return out
 
 
 def permute(a: Tensor, *dims: Any) -> Tensor:

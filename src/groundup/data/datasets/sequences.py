@@ -119,7 +119,9 @@ class Vocabulary:
         return "".join(chars).rstrip(self.pad)
 
     def decode_batch(self, ids: Any) -> list[str]:
-        return [self.decode(row) for row in np.asarray(ids._data if isinstance(ids, Tensor) else ids)]
+        return [
+            self.decode(row) for row in np.asarray(ids._data if isinstance(ids, Tensor) else ids)
+        ]
 
 
 @dataclass(frozen=True, repr=False)
