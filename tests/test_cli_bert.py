@@ -196,7 +196,8 @@ def test_finetune_of_a_missing_or_damaged_folder_is_one_line(pretrained, capsys)
     assert "vocab.txt has 9 tokens but the model" in one_error_line(capsys)
 
     shutil.copytree(pretrained[0], "mlp")  # weights of another model under the same name
-    assert main(["train", "--epochs", "1", "--hidden", "8", "--save", "mlp/bert.safetensors"]) == 0
+    replace = ["--save", "mlp/bert.safetensors", "--overwrite"]  # an existing file
+    assert main(["train", "--epochs", "1", "--hidden", "8", *replace]) == 0
     capsys.readouterr()
     assert main(["bert", "finetune", "--pretrained", "mlp"]) == 1
     assert "mlp/bert.safetensors: not a BERT saved by pretrain" in one_error_line(capsys)

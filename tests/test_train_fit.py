@@ -81,7 +81,7 @@ def test_evaluate_weights_batches_by_size():
     whole = evaluate(model, DataLoader(TensorDataset(x, y), 10), ce)
     assert uneven["loss"] == pytest.approx(whole["loss"], rel=1e-6)
     assert uneven["accuracy"] == whole["accuracy"]
-    logits = model(gu.tensor(x)).numpy()
+    logits = model(gu.tensor(x)).detach().numpy()
     assert whole["accuracy"] == np.mean(logits.argmax(1) == y)
     with pytest.raises(ValueError, match="no samples"):
         evaluate(model, [])
@@ -93,7 +93,7 @@ def test_custom_metrics_and_no_metrics():
     model = MLP([5, 2])
 
     def error_rate(out, y):
-        return float(np.mean(out.numpy().argmax(1) != y.numpy()))
+        return float(np.mean(out.detach().numpy().argmax(1) != y.numpy()))
 
     opt = optim.SGD(model.parameters(), lr=0.1)
     history = fit(model, ce, opt, train, 1, metrics=[error_rate, "accuracy"], progress=False)

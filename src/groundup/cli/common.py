@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
+import signal
 from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
 EXIT_ERROR, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
+
+
+def exit_status(signum: int | None) -> int:
+    """The shell's status for a run stopped by a signal: 128 + its number (Ctrl-C: 130,
+    SIGTERM: 143)."""
+    return 128 + int(signum if signum is not None else signal.SIGINT)
 
 
 class CLIError(Exception):
@@ -34,14 +42,21 @@ def choice(kind: str, options: Sequence[str]) -> Any:
     return parse
 
 
+def _number(kind: type, value: str) -> Any:
+    try:
+        number = kind(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {value}")
+    return number
+
+
 def positive(kind: type) -> Any:
-    """An argparse type for a positive int or float."""
+    """An argparse type for a positive (finite) int or float."""
 
     def parse(value: str) -> Any:
-        try:
-            number = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        number = _number(kind, value)
         if not number > 0:
             raise argparse.ArgumentTypeError(f"must be positive, got {value}")
         return number
@@ -50,14 +65,19 @@ def positive(kind: type) -> Any:
     return parse
 
 
+def non_negative(value: str) -> float:
+    """An argparse type for a finite float >= 0."""
+    number = _number(float, value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return float(number)
+
+
 def fraction(upper_inclusive: bool = False) -> Any:
     """An argparse type for a float in [0, 1) (or [0, 1] with `upper_inclusive`)."""
 
     def parse(value: str) -> float:
-        try:
-            p = float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{value!r} is not a number") from None
+        p = _number(float, value)
         if not (0 <= p <= 1 if upper_inclusive else 0 <= p < 1):
             raise argparse.ArgumentTypeError(
                 f"must be in [0, {'1]' if upper_inclusive else '1)'}, got {value}"
@@ -93,5 +113,6 @@ def add_blas_option(p: argparse.ArgumentParser) -> None:
         "--blas-threads",
         type=positive(int),
         default=1,
+        metavar="N",
         help="BLAS threads for matrix products (default 1: fastest for small models)",
     )

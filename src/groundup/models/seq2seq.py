@@ -271,6 +271,7 @@ def train_seq2seq(
     examples: int = 5,
     log: Callable[[str], None] | None = print,
     progress: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> SequenceResult:
     """Train `model` ("seq2seq", "peeky" or "attention") on `task` ("addition", "dates",
     "reversal", "copying" or a `SequenceData`) with Adam, gradient-norm clipping and
@@ -339,6 +340,7 @@ def train_seq2seq(
         settings=settings,
         log=log,
         progress=progress,
+        on_batch=on_batch,
     )
 
 

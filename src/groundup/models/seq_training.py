@@ -108,12 +108,14 @@ def train_teacher_forced(
     settings: dict[str, Any] | None = None,
     log: Log | None = print,
     progress: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> SequenceResult:
     """`epochs` passes over shuffled mini-batches of `batch_size` (the last partial batch
     dropped), each step `forward(source, decoder_input) -> logits (N, T, V)`, cross-entropy
     against the next tokens, gradient-norm clipping to `clip`, an optimizer step and a
     `scheduler` step per batch. After every epoch: test exact match, one `log` line.
-    `progress` shows a bar over each epoch's batches (on stderr)."""
+    `progress` shows a bar over each epoch's batches (on stderr); `on_batch(step, steps)` is
+    called after every optimizer step (to estimate the run's time, say)."""
     decoder = cast(GreedyDecoder, net)
     x, y = data.x_train[:train_size], data.y_train[:train_size]
     history: list[dict[str, float]] = []
@@ -140,6 +142,8 @@ def train_teacher_forced(
             if scheduler is not None:
                 scheduler.step()
             losses.append(loss.item())
+            if on_batch is not None:
+                on_batch((epoch - 1) * len(starts) + len(losses), epochs * len(starts))
             bar.set_postfix(loss=f"{losses[-1]:.4f}", refresh=False)
         net.eval()
         accuracy = exact_match(decoder, data)

@@ -267,6 +267,7 @@ def train_transformer_seq2seq(
     examples: int = 5,
     log: Callable[[str], None] | None = print,
     progress: bool = False,
+    on_batch: Callable[[int, int], None] | None = None,
 ) -> SequenceResult:
     """Train a `TransformerSeq2Seq` (`num_layers` encoder and decoder layers) on `task`
     ("dates" or "date", "addition", "reversal", "copying", or a `SequenceData`) with Adam
@@ -328,4 +329,5 @@ def train_transformer_seq2seq(
         settings=settings,
         log=log,
         progress=progress,
+        on_batch=on_batch,
     )

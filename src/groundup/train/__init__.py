@@ -8,13 +8,14 @@ from groundup.train.checkpoint import (
     save_checkpoint,
     save_weights,
 )
-from groundup.train.fit import History, evaluate, fit
+from groundup.train.fit import DivergedError, History, evaluate, fit
 from groundup.train.metrics import accuracy, confusion_matrix
 from groundup.train.safefile import CheckpointError
 
 __all__ = [
     "Callback",
     "CheckpointError",
+    "DivergedError",
     "EarlyStopping",
     "History",
     "accuracy",

@@ -11,12 +11,15 @@ Nested state (an optimizer's `{'state': {0: {'exp_avg': array, 'step': 3}}, ...}
 in two: arrays become safetensors entries under prefixed keys (`optimizer.state.0.exp_avg`),
 everything else becomes JSON in the metadata, with `{"__array__": key}` where an array was.
 
-Writes are atomic and files carry a SHA-256 (see `safefile`). Loading checks every key and
-shape first and changes nothing when the file does not fit.
+Writes are atomic and files carry a SHA-256 (see `safefile`); a file without it loads only
+with `verify=False`. Loading is all or nothing: when any piece is missing or does not fit,
+the model, optimizer, scheduler and random generators are left as they were and the
+`CheckpointError` names the file and the piece.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import random
 from collections.abc import Mapping
@@ -118,9 +121,9 @@ def save_weights(
     safefile.write(path, tensors, _metadata(WEIGHTS_FORMAT, config, info=dict(info or {})))
 
 
-def read_metadata(path: PathLike) -> dict[str, Any]:
+def read_metadata(path: PathLike, verify: bool = True) -> dict[str, Any]:
     """The (verified) metadata of a weights or checkpoint file, JSON fields decoded."""
-    _, meta = safefile.read(path)
+    _, meta = safefile.read(path, verify)
     return _decode_metadata(path, meta)
 
 
@@ -153,19 +156,24 @@ def _load_model_state(path: PathLike, model: Module, arrays: Mapping[str, np.nda
         ) from None
 
 
-def load_weights(model: Module, path: PathLike) -> dict[str, Any]:
+def load_weights(model: Module, path: PathLike, verify: bool = True) -> dict[str, Any]:
     """Load weights saved by `save_weights` (or the model part of a checkpoint) into `model`.
 
     Returns the file's metadata. Raises `CheckpointError` naming the file if it is missing,
-    damaged, or its keys/shapes differ from the model's; the model is then unchanged.
+    damaged, has no checksum (pass `verify=False` for a file written by another tool), or
+    its keys/shapes differ from the model's; the model is then unchanged.
     """
-    tensors, meta = safefile.read(path)
+    tensors, meta = safefile.read(path, verify)
     decoded = _decode_metadata(path, meta)
     _load_model_state(path, model, _model_arrays(tensors, meta.get("format")))
     return decoded
 
 
 # --------------------------------------------------------------------------- checkpoints
+STATE_PIECES = ("epoch", "optimizer", "scheduler", "rng", "extra")
+RNG_PIECES = ("groundup", "numpy", "python")
+
+
 def save_checkpoint(
     path: PathLike,
     model: Module,
@@ -174,11 +182,13 @@ def save_checkpoint(
     epoch: int = 0,
     extra: Mapping[str, Any] | None = None,
     config: Any = None,
+    info: Mapping[str, Any] | None = None,
 ) -> None:
     """Save everything needed to resume training bit for bit, atomically.
 
     `epoch` is the number of completed epochs; `extra` may hold arrays and JSON values
-    (`fit` keeps its history and position there).
+    (`fit` keeps its history and position there); `info` is JSON describing the run (its
+    settings), readable without loading anything as `read_metadata(path)['info']`.
     """
     arrays = {f"model.{k}": v for k, v in model.state_dict().items()}
     state = {
@@ -193,7 +203,68 @@ def save_checkpoint(
         "extra": encode_state(dict(extra or {}), "extra", arrays),
     }
     config = getattr(model, "config", None) if config is None else config
-    safefile.write(path, arrays, _metadata(CHECKPOINT_FORMAT, config, state=state))
+    fields: dict[str, Any] = {"state": state}
+    if info is not None:
+        fields["info"] = dict(info)
+    safefile.write(path, arrays, _metadata(CHECKPOINT_FORMAT, config, **fields))
+
+
+def _decode_pieces(
+    path: PathLike, raw: Any, tensors: Mapping[str, np.ndarray], needed: Mapping[str, bool]
+) -> dict[str, Any]:
+    """The checkpoint's state, piece by piece; a missing or unreadable piece that is
+    `needed` raises a CheckpointError naming it (the file was edited or written by
+    something else)."""
+    if not isinstance(raw, dict):
+        raise CheckpointError(f"{path}: the checkpoint's state is not a JSON object")
+    state: dict[str, Any] = {}
+    for piece in STATE_PIECES:
+        if piece not in raw:
+            raise CheckpointError(
+                f"{path}: the checkpoint has no {piece!r} entry in its state; it is incomplete "
+                "(edited, or not written by save_checkpoint); nothing was loaded"
+            )
+        try:
+            state[piece] = decode_state(raw[piece], tensors)
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise CheckpointError(
+                f"{path}: the checkpoint's {piece} state refers to data the file does not hold "
+                f"({type(e).__name__}: {e}); nothing was loaded"
+            ) from None
+    if isinstance(state["epoch"], bool) or not isinstance(state["epoch"], int):
+        raise CheckpointError(f"{path}: the checkpoint's epoch is {state['epoch']!r}, not a count")
+    for piece in ("optimizer", "scheduler"):
+        if needed[piece] and state[piece] is None:
+            raise CheckpointError(f"{path}: the checkpoint holds no {piece} state")
+    rng = state["rng"]
+    if needed["rng"] and not (isinstance(rng, dict) and all(k in rng for k in RNG_PIECES)):
+        have = sorted(rng) if isinstance(rng, dict) else type(rng).__name__
+        raise CheckpointError(
+            f"{path}: the checkpoint's rng state is incomplete (it needs {list(RNG_PIECES)}, "
+            f"has {have}); nothing was loaded"
+        )
+    if not isinstance(state["extra"], dict):
+        raise CheckpointError(f"{path}: the checkpoint's extra state is not a mapping")
+    return state
+
+
+class _Snapshot:
+    """Copies of everything `load_checkpoint` may change, to put back if it fails."""
+
+    def __init__(self, model: Module, optimizer: Any, scheduler: Any):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.weights = model.state_dict()
+        self.opt = copy.deepcopy(optimizer.state_dict()) if optimizer is not None else None
+        self.sched = copy.deepcopy(scheduler.state_dict()) if scheduler is not None else None
+        self.rng = get_all_rng_states()
+
+    def restore(self) -> None:
+        self.model.load_state_dict(self.weights)
+        if self.optimizer is not None:
+            self.optimizer.load_state_dict(self.opt)
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(self.sched)
+        set_all_rng_states(self.rng)
 
 
 def load_checkpoint(
@@ -202,46 +273,44 @@ def load_checkpoint(
     optimizer: Any = None,
     scheduler: Any = None,
     restore_rng: bool = True,
+    verify: bool = True,
 ) -> dict[str, Any]:
     """Restore what `save_checkpoint` saved; returns `{'epoch', 'extra', 'config', ...}`.
 
-    All or nothing: if any part does not fit (another architecture, another optimizer),
-    the model, optimizer and scheduler are rolled back and `CheckpointError` is raised.
+    All or nothing: if any piece is missing or does not fit (another architecture, another
+    optimizer, an incomplete file), the model, optimizer, scheduler and random generators
+    are left as they were and `CheckpointError` names the file and the piece.
+    `verify=False` loads a file without a checksum.
     """
-    tensors, meta = safefile.read(path)
+    tensors, meta = safefile.read(path, verify)
     decoded = _decode_metadata(path, meta)
     if meta.get("format") != CHECKPOINT_FORMAT or "state" not in decoded:
         raise CheckpointError(
             f"{path}: not a training checkpoint (format {meta.get('format')!r}); "
             "use load_weights for a weights file"
         )
-    state = decode_state(decoded["state"], tensors)
-    for name, obj in (("optimizer", optimizer), ("scheduler", scheduler)):
-        if obj is not None and state[name] is None:
-            raise CheckpointError(f"{path}: the checkpoint holds no {name} state")
-    backup = (
-        model.state_dict(),
-        optimizer.state_dict() if optimizer is not None else None,
-        scheduler.state_dict() if scheduler is not None else None,
-    )
-    _load_model_state(path, model, _model_arrays(tensors, CHECKPOINT_FORMAT))
+    needed = {"optimizer": optimizer is not None, "scheduler": scheduler is not None}
+    state = _decode_pieces(path, decoded["state"], tensors, {**needed, "rng": restore_rng})
+    snapshot = _Snapshot(model, optimizer, scheduler)
+    piece = "model"
     try:
+        _load_model_state(path, model, _model_arrays(tensors, CHECKPOINT_FORMAT))
+        piece = "optimizer"
         if optimizer is not None:
             optimizer.load_state_dict(state["optimizer"])
+        piece = "scheduler"
         if scheduler is not None:
             scheduler.load_state_dict(state["scheduler"])
-    except Exception as e:
-        model.load_state_dict(backup[0])
-        if optimizer is not None:
-            optimizer.load_state_dict(backup[1])
-        if scheduler is not None:
-            scheduler.load_state_dict(backup[2])
+        piece = "rng"
+        if restore_rng:
+            set_all_rng_states(state["rng"])
+    except BaseException as e:
+        snapshot.restore()
+        if isinstance(e, CheckpointError) or not isinstance(e, Exception):
+            raise
         raise CheckpointError(
-            f"{path}: optimizer or scheduler state does not fit ({type(e).__name__}: {e}); "
-            "nothing was loaded"
+            f"{path}: the {piece} state does not fit ({type(e).__name__}: {e}); nothing was loaded"
         ) from None
-    if restore_rng:
-        set_all_rng_states(state["rng"])
     decoded.update(epoch=state["epoch"], extra=state["extra"], rng=state["rng"])
     decoded.pop("state")
     return decoded

@@ -8,18 +8,28 @@ One epoch of `fit`:
      schedules call `scheduler.step()` yourself from a callback's `on_batch_end`);
   4. run the callbacks, save the checkpoint (if `checkpoint=PATH`).
 
-Ctrl-C is caught: the batch in flight finishes, a checkpoint is saved (when a path was
-given), and `fit` returns the history with `history.interrupted = True`. A second Ctrl-C
-aborts at once and keeps the last epoch's checkpoint. `fit(..., resume=PATH)` continues
+Ctrl-C (or SIGTERM) is caught: the batch in flight finishes, a checkpoint is saved (when a
+path was given), and `fit` returns the history with `history.interrupted = True` and
+`history.signal` telling which signal it was. A second one aborts at once and keeps the
+last epoch's checkpoint. `fit(..., resume=PATH)` continues
 from a checkpoint, even one taken mid-epoch: it restores the weights, optimizer, scheduler,
 history and every random generator, replays the interrupted epoch's batch order from the
 generator state at that epoch's start, and so gives the same weights, bit for bit, as a
 run that was never stopped (given a loader that draws its order when iteration starts,
-as `groundup.data.DataLoader` does).
+as `groundup.data.DataLoader` does). Resumed with more (or fewer) `epochs` than the first
+run planned, a cosine schedule is re-planned for the new length (see `replan_schedule`).
+
+Training never goes on with, or saves, broken numbers: a loss that is inf or NaN stops it
+before the step, and so do weights or buffers that are no longer finite at an epoch's end;
+`fit` then raises `DivergedError` naming the epoch and batch, and the last checkpoint
+written is left as it was. A checkpoint that cannot be written (disk full, folder gone)
+is saved to a fallback path instead (see `safefile.write_with_fallback`), with a warning.
 """
 
 from __future__ import annotations
 
+import math
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -33,8 +43,8 @@ from groundup.tensor import Tensor, no_grad
 from groundup.train.callbacks import Callback
 from groundup.train.checkpoint import load_checkpoint, save_checkpoint
 from groundup.train.metrics import accuracy
-from groundup.train.resumable import DeferredCtrlC, Position
-from groundup.train.safefile import PathLike, ensure_writable
+from groundup.train.resumable import DeferredCtrlC, Position, Terminated, replan_schedule
+from groundup.train.safefile import PathLike, ensure_writable, write_with_fallback
 
 MetricFn = Callable[[Tensor, Tensor], float]
 Metrics = Mapping[str, MetricFn] | Sequence[str | MetricFn] | None
@@ -53,6 +63,8 @@ class History(dict[str, list[float]]):
         super().__init__({k: list(v) for k, v in (data or {}).items()})
         self.interrupted = False
         self.stopped_early = False
+        self.signal: int | None = None  # signal.SIGINT or SIGTERM when interrupted
+        self.checkpoint: PathLike | None = None  # where the checkpoint went (a fallback?)
 
     def append(self, record: Mapping[str, float]) -> None:
         for key, value in record.items():
@@ -131,6 +143,43 @@ def _postfix(values: Mapping[str, float]) -> dict[str, str]:
     return {short.get(k, k): f"{v:.4g}" for k, v in values.items() if k not in ("epoch", "time")}
 
 
+class DivergedError(RuntimeError):
+    """Training produced a non-finite loss, weight or buffer, so it was stopped.
+
+    `epoch` and `batch` are 1-based (`batch` 0: at the epoch's end); `what` says which
+    number broke, `value` what it became; `checkpoint` is the last checkpoint written (or
+    None), which still holds the last good state.
+    """
+
+    def __init__(
+        self, epoch: int, batch: int, n_batches: int | None, what: str, value: float,
+        checkpoint: PathLike | None,
+    ):  # fmt: skip
+        self.epoch, self.batch, self.n_batches = epoch, batch, n_batches
+        self.what, self.value, self.checkpoint = what, value, checkpoint
+        of = f" of {n_batches}" if n_batches else ""
+        where = f"epoch {epoch}, batch {batch}{of}" if batch else f"the end of epoch {epoch}"
+        kept = (
+            f"the checkpoint {checkpoint} keeps the last good epoch"
+            if checkpoint is not None
+            else "nothing was saved"
+        )
+        super().__init__(
+            f"training diverged: the {what} became {value} at {where}; training stopped and "
+            f"{kept}; try a smaller learning rate"
+        )
+
+
+def _first_non_finite(model: Module) -> tuple[str, float] | None:
+    """The first parameter or buffer holding inf or NaN, and one such value."""
+    for name, tensor in model.state_dict(keep_vars=True).items():
+        array = tensor._data
+        if array.dtype.kind in "fc" and not np.isfinite(array).all():
+            bad = array[~np.isfinite(array)].reshape(-1)[0]
+            return name, float(bad.real)
+    return None
+
+
 class _Trainer:
     """`fit`'s state and steps; see `fit` for the arguments."""
 
@@ -147,35 +196,68 @@ class _Trainer:
         metrics: Metrics,
         checkpoint: PathLike | None,
         progress: bool,
+        run_info: Mapping[str, Any] | None = None,
     ):
         self.model, self.loss_fn, self.optimizer, self.loader = model, loss_fn, optimizer, loader
         self.epochs, self.val_loader, self.scheduler = epochs, val_loader, scheduler
         self.callbacks = list(callbacks)
         self.checkpoint, self.progress = checkpoint, progress
+        self.run_info = run_info
+        self.saved: PathLike | None = None  # the checkpoint written last by this run
         self.fns = _metric_fns(metrics)
         self.pos = Position(self.fns)
         self.history = History()
         self.ctrl_c = DeferredCtrlC()
 
-    def save(self, path: PathLike) -> None:
+    def diverged(self, what: str, value: float, batch: int) -> DivergedError:
+        n_batches = len(self.loader) if hasattr(self.loader, "__len__") else None
+        return DivergedError(self.pos.epoch + 1, batch, n_batches, what, value, self.saved)
+
+    def check_finite(self, batch: int = 0) -> None:
+        """Refuse to go on (or save) once a weight or buffer is inf or NaN."""
+        bad = _first_non_finite(self.model)
+        if bad is not None:
+            raise self.diverged(f"model's {bad[0]}", bad[1], batch)
+
+    def save(self) -> None:
+        """Write the checkpoint (to a fallback path if its own cannot be written); the
+        weights were checked to be finite."""
+        assert self.checkpoint is not None
         fit_state = {
             **self.pos.state_dict(self.loader),
+            "epochs": self.epochs,
             "history": dict(self.history),
             "callbacks": [
                 {"type": type(c).__name__, "state": c.state_dict()} for c in self.callbacks
             ],
         }
-        save_checkpoint(
-            path, self.model, self.optimizer, self.scheduler,
-            epoch=self.pos.epoch, extra={"fit": fit_state},
-        )  # fmt: skip
 
-    def resume(self, path: PathLike) -> None:
-        info = load_checkpoint(path, self.model, self.optimizer, self.scheduler)
+        def write(path: PathLike) -> None:
+            save_checkpoint(
+                path, self.model, self.optimizer, self.scheduler,
+                epoch=self.pos.epoch, extra={"fit": fit_state}, info=self.run_info,
+            )  # fmt: skip
+
+        written, error = write_with_fallback(self.checkpoint, write)
+        if error is not None:
+            print(
+                f"could not write the checkpoint {self.checkpoint} ({error.strerror or error}); "
+                f"saved it to {written} instead, and will keep saving there",
+                file=sys.stderr,
+            )
+            self.checkpoint = written
+        self.saved = written
+
+    def resume(self, path: PathLike, verify: bool = True) -> None:
+        info = load_checkpoint(path, self.model, self.optimizer, self.scheduler, verify=verify)
+        self.saved = path  # the good state this run starts from, until it writes its own
         state = info["extra"].get("fit")
         if state is None:  # saved by hand with save_checkpoint: start the next epoch
             self.pos.new_epoch(info["epoch"])
             return
+        planned = state.get("epochs")
+        if isinstance(planned, int):
+            replan_schedule(self.scheduler, planned, self.epochs)
         self.pos.load_state_dict(info["epoch"], state, self.loader)
         self.history.update(state["history"])
         for callback, saved in zip(self.callbacks, state["callbacks"], strict=False):
@@ -187,11 +269,13 @@ class _Trainer:
         x, y = _split_batch(batch)
         out = self.model(x)
         loss = self.loss_fn(out, y)
+        value = float(loss.item())
+        if not math.isfinite(value):  # before the step: the weights stay as they were
+            raise self.diverged("loss", value, self.pos.batch + 1)
         self.optimizer.zero_grad()
         loss.backward()
         self.optimizer.step()
-        value = float(loss.item())
-        metrics = {name: float(fn(out, y)) for name, fn in self.fns.items()}
+        metrics = {name: float(fn(out.detach(), y)) for name, fn in self.fns.items()}
         return value, metrics, len(y)
 
     def _speed(self) -> dict[str, str]:
@@ -234,6 +318,7 @@ class _Trainer:
     def end_epoch(self, record: dict[str, float]) -> None:
         # Record the epoch and move on in one go (no user code in between), so that an
         # interrupt never separates "scheduler stepped" from "epoch counted".
+        self.check_finite()
         self.history.append(record)
         if self.scheduler is not None:
             self.scheduler.step()
@@ -241,22 +326,26 @@ class _Trainer:
         for callback in self.callbacks:
             callback.on_epoch_end(self.pos.epoch - 1, record)
         if self.checkpoint is not None:
-            self.save(self.checkpoint)
+            self.save()
 
-    def interrupted(self) -> None:
+    def interrupted(self, error: KeyboardInterrupt) -> None:
         self.history.interrupted = True
+        terminated = isinstance(error, Terminated) or self.ctrl_c.signum == signal.SIGTERM
+        self.history.signal = int(signal.SIGTERM if terminated else signal.SIGINT)
         pos = self.pos
         where = f"in epoch {pos.epoch + 1}/{self.epochs} after {pos.batch} batches"
         if pos.batch == 0:
             where = f"after epoch {pos.epoch}/{self.epochs}"
         if self.checkpoint is not None and not self.ctrl_c.aborted:
-            self.save(self.checkpoint)
+            self.check_finite(pos.batch)
+            self.save()
             msg = f"saved checkpoint {self.checkpoint}; resume with resume={str(self.checkpoint)!r}"
         elif self.checkpoint is not None:
             msg = f"aborted; {self.checkpoint} keeps the last completed epoch"
         else:
             msg = "no checkpoint path was given, nothing was saved"
-        print(f"Training interrupted {where}: {msg}", file=sys.stderr)
+        by = " (SIGTERM)" if terminated else ""
+        print(f"Training interrupted{by} {where}: {msg}", file=sys.stderr)
 
     def stop_requested(self) -> bool:
         return any(c.stop_training for c in self.callbacks)
@@ -275,31 +364,37 @@ def fit(
     checkpoint: PathLike | None = None,
     resume: PathLike | None = None,
     progress: bool = True,
+    run_info: Mapping[str, Any] | None = None,
+    verify: bool = True,
 ) -> History:
     """Train `model` for `epochs` epochs (in total, counting those of a resumed run).
 
     `metrics`: names or functions `fn(outputs, targets) -> float` computed per batch
     (default accuracy; pass `()` for regression). Train metrics are averaged over the
     epoch's batches while the weights change; validation metrics use the final weights.
-    `checkpoint=PATH` saves at every epoch end and on Ctrl-C; `resume=PATH` continues a
-    saved run. See the module docstring for the order of events.
+    `checkpoint=PATH` saves at every epoch end and on Ctrl-C or SIGTERM, with `run_info`
+    (JSON: the run's settings) in its metadata; `resume=PATH` continues a saved run
+    (`verify=False` accepts a checkpoint without a checksum). Raises `DivergedError` when
+    the loss or the weights stop being finite. See the module docstring for the order of
+    events.
     """
     run = _Trainer(model, loss_fn, optimizer, train_loader, epochs, val_loader, scheduler,
-                   callbacks, metrics, checkpoint, progress)  # fmt: skip
+                   callbacks, metrics, checkpoint, progress, run_info)  # fmt: skip
     if checkpoint is not None:
         ensure_writable(checkpoint)
     for callback in run.callbacks:
         callback.on_train_begin(model)
     if resume is not None:
-        run.resume(resume)
+        run.resume(resume, verify)
     try:
         with run.ctrl_c:
             while run.pos.epoch < epochs and not run.stop_requested():
                 run.end_epoch(run.run_epoch())
                 if run.ctrl_c.requested:
                     raise KeyboardInterrupt
-    except KeyboardInterrupt:
-        run.interrupted()
+    except KeyboardInterrupt as interrupt:
+        run.interrupted(interrupt)
+    run.history.checkpoint = run.checkpoint
     run.history.stopped_early = run.stop_requested()
     for callback in run.callbacks:
         callback.on_train_end()

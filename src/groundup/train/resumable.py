@@ -1,5 +1,5 @@
-"""What makes `fit` stoppable and resumable: a deferred Ctrl-C, the loop's position, and
-replaying an interrupted epoch's batch order.
+"""What makes `fit` stoppable and resumable: a deferred Ctrl-C (and SIGTERM), the loop's
+position, replaying an interrupted epoch's batch order, and re-planning a schedule.
 
 Resuming mid-epoch needs the batches the epoch had not reached yet, in the order it drew.
 The loader drew that order from a generator when the epoch started, so the position keeps
@@ -11,6 +11,7 @@ iteration starts, as `groundup.data.DataLoader` does.
 
 from __future__ import annotations
 
+import math
 import signal
 import sys
 import threading
@@ -22,37 +23,86 @@ import numpy as np
 from groundup.train.checkpoint import get_all_rng_states, set_all_rng_states
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where Ctrl-C raises KeyboardInterrupt (see `raise_on_sigterm`), so
+    that `except KeyboardInterrupt` handles both alike."""
+
+
+def raise_on_sigterm(signum: int, frame: Any) -> None:
+    """A SIGTERM handler that raises `Terminated`, as Python's SIGINT handler raises
+    KeyboardInterrupt."""
+    raise Terminated
+
+
+def signal_name(signum: int) -> str:
+    return "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+
+
 class DeferredCtrlC:
-    """While active, the first Ctrl-C only sets `requested` (the loop stops after the batch
-    in flight, in a consistent state); a second one raises KeyboardInterrupt at once and
-    sets `aborted`."""
+    """While active, the first Ctrl-C or SIGTERM only sets `requested` (the loop stops
+    after the batch in flight, in a consistent state, and `signum` tells which signal it
+    was); a second one raises KeyboardInterrupt (`Terminated` for SIGTERM) at once and sets
+    `aborted`."""
+
+    # the handlers it takes over: Python's own, or the one that turns SIGTERM into an error
+    REPLACES = {
+        signal.SIGINT: (signal.default_int_handler,),
+        signal.SIGTERM: (signal.SIG_DFL, raise_on_sigterm),
+    }
 
     def __init__(self) -> None:
         self.requested = self.aborted = False
-        self._previous: Any = None
+        self.signum = int(signal.SIGINT)
+        self._previous: dict[int, Any] = {}
 
     def __enter__(self) -> DeferredCtrlC:
-        # Only replace Python's default handler, and only where signals can be handled.
-        if (
-            threading.current_thread() is threading.main_thread()
-            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
-        ):
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+        if threading.current_thread() is not threading.main_thread():
+            return self  # only the main thread can handle signals
+        for signum, replaceable in self.REPLACES.items():
+            if signal.getsignal(signum) in replaceable:
+                self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
         if self.requested:
             self.aborted = True
-            raise KeyboardInterrupt
-        self.requested = True
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        self.requested, self.signum = True, signum
+        again = "press Ctrl-C" if signum == signal.SIGINT else "send it"
         print(
-            "\nCtrl-C: stopping after the current batch (press Ctrl-C again to abort now)",
+            f"\n{signal_name(signum)}: stopping after the current batch ({again} again to "
+            "abort now)",
             file=sys.stderr,
         )
 
     def __exit__(self, *exc: Any) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+        self._previous.clear()
+
+
+def replan_schedule(scheduler: Any, planned: int, epochs: int) -> bool:
+    """Stretch a schedule whose horizon is the `planned` epochs of an earlier run over
+    `epochs` instead; returns whether it changed anything.
+
+    A `CosineAnnealingLR` with `T_max == planned` gets `T_max = epochs`, and its lr is set
+    to the cosine's value at the current step on the new horizon, so the resumed run
+    follows the curve a run of `epochs` would have followed from the start (not a cosine
+    that climbs back up after the old `T_max`). Schedules that do not depend on the run's
+    length (StepLR, ...) are left alone.
+    """
+    if scheduler is None or planned == epochs or getattr(scheduler, "T_max", None) != planned:
+        return False
+    eta_min = getattr(scheduler, "eta_min", None)
+    if eta_min is None or not hasattr(scheduler, "base_lrs"):
+        return False
+    scheduler.T_max = epochs
+    t = min(scheduler.last_epoch, epochs)
+    groups = scheduler.optimizer.param_groups
+    for group, base_lr in zip(groups, scheduler.base_lrs, strict=True):
+        group["lr"] = eta_min + (base_lr - eta_min) * (1 + math.cos(math.pi * t / epochs)) / 2
+    scheduler._last_lr = [group["lr"] for group in groups]
+    return True
 
 
 def loader_generator(loader: Any) -> np.random.Generator | None:
