@@ -16,6 +16,7 @@ input's shape (`sum_to_shape`), so no op has to undo broadcasting itself.
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import numpy as np
@@ -112,6 +113,8 @@ class Function:
                 raw.append(a)
         out = fn.forward(*raw, **kwargs)
         needs_grad = needs_grad and recording
+        if needs_grad and Anomaly.enabled:
+            fn.trace = "".join(traceback.format_stack(limit=12)[:-1])
         result = Tensor._make(out, needs_grad)
         if needs_grad:
             fn.parents = tuple(
@@ -126,7 +129,10 @@ class Function:
 
     def release(self) -> None:
         """Free everything saved for backward; a second backward through here raises."""
+        retained = self.__dict__.get("retained")  # retains_grad stays True after backward
         self.__dict__.clear()
+        if retained is not None:
+            self.retained = retained
         self.parents = ()
         self.next_functions = ()
         self.released = True
@@ -227,6 +233,14 @@ def refresh_view(view: Tensor) -> None:
 
 
 # ------------------------------------------------------------------ backward pass
+class Anomaly:
+    """`autograd.set_detect_anomaly`: when on, each op remembers where it was created, and
+    backward names that place when the op's backward fails or returns NaN."""
+
+    enabled = False
+    check_nan = True
+
+
 def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
     if leaf.grad is None:
         leaf.grad = Tensor._make(np.array(grad, dtype=leaf.dtype, copy=True), False)
@@ -234,15 +248,15 @@ def _accumulate_leaf(leaf: Tensor, grad: np.ndarray) -> None:
         leaf.grad._data += grad
 
 
-def _topological_order(root: Any) -> list[Any]:
-    """Functions reachable from `root`, each once, inputs before the ops that use them.
+def _topological_order(roots: list[Any]) -> list[Any]:
+    """Functions reachable from `roots`, each once, inputs before the ops that use them.
 
     Depth-first with an explicit stack (no recursion, so a 100,000-op chain is fine): a
     function is appended only after every function that produced one of its inputs.
     """
     order: list[Any] = []
     seen: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
+    stack: list[tuple[Any, bool]] = [(root, False) for root in reversed(roots)]
     while stack:
         fn, children_done = stack.pop()
         if children_done:
@@ -263,49 +277,110 @@ def _topological_order(root: Any) -> list[Any]:
     return order
 
 
-def _run_backward(root: Tensor, seed: np.ndarray, retain_graph: bool) -> None:
-    """Push `seed` = d(loss)/d(root) through the graph, each function once.
+def _hooked(hooks: list[Any] | None, grad: np.ndarray) -> np.ndarray:
+    """Run a tensor's gradient hooks (`register_hook`): each may return a new gradient."""
+    for hook in hooks or ():
+        result = hook(Tensor._make(grad, False))
+        if result is not None:
+            grad = result._data if isinstance(result, Tensor) else np.asarray(result)
+    return grad
+
+
+def _run_backward(
+    roots: list[tuple[Tensor, np.ndarray]],
+    retain_graph: bool,
+    capture: list[Tensor] | None = None,
+    only: list[Tensor] | None = None,
+) -> list[np.ndarray | None] | None:
+    """Push each seed = d(loss)/d(root) through the graph, each function once.
 
     `grads` holds the summed gradient of every function's output that is still waiting to
     be processed; a function is processed after all of its consumers (reverse topological
-    order), so its gradient is complete when popped.
+    order), so its gradient is complete when popped. Leaves collect their gradients during
+    the pass, then run their hooks and accumulate into `.grad` once, at the end (torch's
+    AccumulateGrad). With `capture` (autograd.grad), the gradients of those tensors are
+    returned and no `.grad` is touched; with `only` (backward(inputs=...)), only those
+    leaves accumulate.
     """
-    if root._ctx is None:
-        _accumulate_leaf(root, seed)
-        return
-    grads: dict[int, np.ndarray] = {id(root._ctx): seed}
-    for fn in reversed(_topological_order(root._ctx)):
+    grads: dict[int, np.ndarray] = {}
+    leaves: dict[int, tuple[Tensor, np.ndarray]] = {}
+
+    def to_leaf(leaf: Tensor, g: np.ndarray) -> None:
+        key = id(leaf)
+        leaves[key] = (leaf, leaves[key][1] + g) if key in leaves else (leaf, g)
+
+    for root, seed in roots:
+        if root._ctx is None:
+            to_leaf(root, seed)
+        else:
+            key = id(root._ctx)
+            grads[key] = grads[key] + seed if key in grads else seed
+    wanted = {id(t._ctx): t for t in capture or () if t._ctx is not None}
+    found: dict[int, np.ndarray] = {}
+    functions = [root._ctx for root, _ in roots if root._ctx is not None]
+    for fn in reversed(_topological_order(functions) if functions else []):
         grad = grads.pop(id(fn), None)
         if grad is not None:
+            grad = _hooked(getattr(fn, "tensor_hooks", None), grad)
+            if id(fn) in wanted:
+                found[id(wanted[id(fn)])] = grad
             retained = getattr(fn, "retained", None)
-            if retained is not None and retained() is not None:
+            if capture is None and retained is not None and retained() is not None:
                 _accumulate_leaf(retained(), grad)
-            if fn.saved_versions:
-                check_saved_versions(fn)
-            input_grads = fn.backward(grad)
-            if not isinstance(input_grads, tuple):
-                input_grads = (input_grads,)
-            if len(input_grads) != len(fn.parents):
-                raise RuntimeError(
-                    f"{type(fn).__name__}.backward returned {len(input_grads)} gradients, "
-                    f"expected {len(fn.parents)} (one per positional input, None for non-tensors)"
-                )
-            for parent, producer, g in zip(
-                fn.parents, fn.next_functions, input_grads, strict=True
-            ):
-                if parent is None or g is None:
-                    continue
-                if g.shape != parent._data.shape:
-                    g = _sum_to_input(fn, g, parent)
-                if g.dtype != parent._data.dtype:
-                    g = g.astype(parent._data.dtype)
+            for producer, parent, g in _backward_of(fn, grad):
                 if producer is None:
-                    _accumulate_leaf(parent, g)
+                    to_leaf(parent, g)
                 else:
                     key = id(producer)
                     grads[key] = grads[key] + g if key in grads else g
         if not retain_graph:
             fn.release()
+    for leaf, g in leaves.values():
+        g = _hooked(leaf._hooks, g)
+        if capture is not None:
+            found[id(leaf)] = g
+        elif only is None or any(leaf is t for t in only):
+            _accumulate_leaf(leaf, g)
+    if capture is None:
+        return None
+    return [found.get(id(t)) for t in capture]
+
+
+def _backward_of(fn: Function, grad: np.ndarray) -> list[tuple[Any, Tensor, np.ndarray]]:
+    """(producer, input, gradient) for each input of `fn` that receives a gradient."""
+    if fn.saved_versions:
+        check_saved_versions(fn)
+    try:
+        input_grads = fn.backward(grad)
+    except Exception as error:
+        if Anomaly.enabled and getattr(fn, "trace", None):
+            error.add_note(f"{type(fn).__name__}Backward was created at:\n{fn.trace}")
+        raise
+    if not isinstance(input_grads, tuple):
+        input_grads = (input_grads,)
+    if len(input_grads) != len(fn.parents):
+        raise RuntimeError(
+            f"{type(fn).__name__}.backward returned {len(input_grads)} gradients, "
+            f"expected {len(fn.parents)} (one per positional input, None for non-tensors)"
+        )
+    out = []
+    for i, (parent, producer, g) in enumerate(
+        zip(fn.parents, fn.next_functions, input_grads, strict=True)
+    ):
+        if parent is None or g is None:
+            continue
+        if g.shape != parent._data.shape:
+            g = _sum_to_input(fn, g, parent)
+        if g.dtype != parent._data.dtype:
+            g = g.astype(parent._data.dtype)
+        if Anomaly.enabled and Anomaly.check_nan and np.isnan(g).any():
+            where = f"; it was created at:\n{fn.trace}" if getattr(fn, "trace", None) else ""
+            raise RuntimeError(
+                f"Function '{type(fn).__name__}Backward' returned nan values in its {i}th "
+                f"output{where}"
+            )
+        out.append((producer, parent, g))
+    return out
 
 
 def _sum_to_input(fn: Any, g: np.ndarray, parent: Tensor) -> np.ndarray:

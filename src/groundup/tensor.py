@@ -104,7 +104,9 @@ class _VersionCounter:
 class Tensor:
     """An n-dimensional array that records the operations applied to it."""
 
-    __slots__ = ("_data", "grad", "requires_grad", "_ctx", "_vc", "_view", "__weakref__")
+    __slots__ = (
+        "_data", "grad", "requires_grad", "_ctx", "_vc", "_view", "_hooks", "__weakref__"
+    )
     # NumPy defers to our reflected operators: ndarray + Tensor -> Tensor.__radd__.
     __array_ufunc__ = None
 
@@ -114,6 +116,7 @@ class Tensor:
         self._ctx: Any = None
         self._vc = _VersionCounter()
         self._view: Any = None
+        self._hooks: list[Any] | None = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -127,6 +130,7 @@ class Tensor:
         t._ctx = None
         t._vc = _VersionCounter()
         t._view = None
+        t._hooks = None
         t.requires_grad = requires_grad
         return t
 
@@ -156,6 +160,17 @@ class Tensor:
     def _base(self) -> Tensor | None:
         """The tensor this one is a view of, or None."""
         return None if self._view is None else self._view.base
+
+    def stride(self, dim: int | None = None) -> Any:
+        """Steps in elements between neighbours along each dim (torch's strides)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        if dim is None:
+            return steps
+        return steps[_function.normalize_dim(dim, self.ndim, "stride")]
+
+    def data_ptr(self) -> int:
+        """The address of the first element (views of one tensor share its memory)."""
+        return int(self._data.__array_interface__["data"][0])
 
     def is_contiguous(self) -> builtins.bool:
         return builtins.bool(self._data.flags.c_contiguous)
@@ -292,8 +307,37 @@ class Tensor:
 
     def retain_grad(self) -> None:
         """Keep `.grad` for this non-leaf tensor after backward (to inspect gradient flow)."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "retain_grad(): can't retain_grad on a tensor that has requires_grad=False"
+            )
         if self._ctx is not None:
             self._ctx.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> builtins.bool:
+        """True for a non-leaf tensor whose `.grad` is kept (`retain_grad()`)."""
+        ref = getattr(self._ctx, "retained", None)
+        return ref is not None and ref() is self
+
+    def register_hook(self, hook: Any) -> Any:
+        """Call `hook(grad)` with this tensor's gradient during backward; a tensor it
+        returns replaces the gradient. Returns a handle whose `remove()` undoes it."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "register_hook(): cannot register a hook on a tensor that doesn't require "
+                "gradient"
+            )
+        if self._ctx is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if getattr(self._ctx, "tensor_hooks", None) is None:
+                self._ctx.tensor_hooks = []
+            hooks = self._ctx.tensor_hooks
+        hooks.append(hook)
+        return _HookHandle(hooks, hook)
 
     def __repr__(self) -> str:
         """torch's layout: 4 decimals, common width, dtype/grad suffixes (see tensor_str)."""
@@ -368,32 +412,42 @@ class Tensor:
         return (1, 0)  # kDLCPU, device 0: groundup runs on the CPU only
 
     # --------------------------------------------------------------- backward
-    def backward(self, gradient: Any = None, retain_graph: builtins.bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's `.grad`.
+    def backward(
+        self,
+        gradient: Any = None,
+        retain_graph: builtins.bool | None = None,
+        create_graph: builtins.bool = False,
+        inputs: Any = None,
+    ) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's `.grad` (only those in `inputs`, when
+        given).
 
         `gradient` is d(loss)/d(self); it may be omitted only for a one-element tensor.
         """
+        from groundup import autograd
+
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    def _seed(self, gradient: Any, op: str) -> np.ndarray:
+        """d(loss)/d(self) for a backward pass starting here."""
         if self._view is not None and self._view.stale(self):
             _function.refresh_view(self)
         if not self.requires_grad:
             raise RuntimeError(
-                "backward(): this tensor does not require grad and has no grad_fn; "
+                f"{op}: element 0 of tensors does not require grad and does not have a grad_fn; "
                 "did you create the inputs with requires_grad=True?"
             )
         if gradient is None:
             if self._data.size != 1:
                 raise RuntimeError(
-                    f"backward(): grad can be implicitly created only for scalar outputs, "
+                    f"{op}: grad can be implicitly created only for scalar outputs, "
                     f"got shape {self.shape}; pass gradient= of that shape"
                 )
-            seed = np.ones_like(self._data)
-        else:
-            seed = _as_array(gradient, self.dtype)
-            if seed.shape != self.shape:
-                raise RuntimeError(
-                    f"backward(): gradient has shape {seed.shape}, expected {self.shape}"
-                )
-        _function._run_backward(self, seed, retain_graph)
+            return np.ones_like(self._data)
+        seed = _as_array(gradient, self.dtype)
+        if seed.shape != self.shape:
+            raise RuntimeError(f"{op}: gradient has shape {seed.shape}, expected {self.shape}")
+        return seed
 
     # -------------------------------------------------------------- operators
     def __add__(self, other: Any) -> Tensor:
@@ -551,6 +605,17 @@ class Tensor:
             op = _ops.TENSOR_METHODS[name[:-1]]
             return lambda *args, **kwargs: _inplace.apply_inplace(self, op, args, kwargs, name)
         raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+
+
+class _HookHandle:
+    """What `register_hook` returns: `remove()` takes the hook away again."""
+
+    def __init__(self, hooks: list[Any], hook: Any) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 def _comparable(other: Any) -> builtins.bool:

@@ -109,13 +109,13 @@ def _graph_leaves(outputs: Sequence[Tensor]) -> list[Tensor]:
         if id(fn) in seen:
             continue
         seen.add(id(fn))
-        for parent in fn.parents:
+        for parent, producer in zip(fn.parents, fn.next_functions, strict=True):
             if parent is None:
                 continue
-            if parent._ctx is None:
+            if producer is None:
                 leaves[id(parent)] = parent
             else:
-                stack.append(parent._ctx)
+                stack.append(producer)
     return list(leaves.values())
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "triu",
     "unbind",
     "unflatten",
+    "unfold",
 ]
 
 INPLACE: frozenset[str] = frozenset({"tril", "triu"})
@@ -59,12 +60,57 @@ class Select(Function):
 
     def forward(self, a: np.ndarray, dim: int, index: int) -> np.ndarray:
         self.shape, self.key = a.shape, (slice(None),) * dim + (index,)
-        return a[self.key]
+        return a[(*self.key, Ellipsis)]  # Ellipsis: a 0-d view, not a copied scalar
 
     def backward(self, grad: np.ndarray) -> tuple[Any, None, None]:
         out = np.zeros(self.shape, dtype=grad.dtype)
         out[self.key] = grad
         return out, None, None
+
+
+class UnfoldWindows(Function):
+    """x.unfold(dim, size, step): the windows x[..., i*step : i*step + size, ...] along `dim`,
+    as a view of shape (..., n_windows, ...) with a last dim of `size`. Overlapping windows
+    share memory, so the view is read-only then (torch refuses in-place writes too). The
+    gradient of an element is the sum over the windows that contain it."""
+
+    saves = ()
+    is_view = True
+
+    def forward(self, a: np.ndarray, dim: int, size: int, step: int) -> np.ndarray:
+        self.shape, self.dim, self.size, self.step = a.shape, dim, size, step
+        n = (a.shape[dim] - size) // step + 1 if a.ndim else 1
+        if a.ndim == 0:
+            return a.reshape(1)
+        shape = a.shape[:dim] + (n,) + a.shape[dim + 1 :] + (size,)
+        strides = a.strides[:dim] + (a.strides[dim] * step,) + a.strides[dim + 1 :]
+        return as_strided(
+            a, shape, strides + (a.strides[dim],), writeable=step >= size and a.flags.writeable
+        )
+
+    def backward(self, grad: np.ndarray) -> tuple[Any, None, None, None]:
+        if not self.shape:
+            return grad.reshape(()), None, None, None
+        out = np.zeros(self.shape, dtype=grad.dtype)
+        d, n = self.dim, grad.shape[self.dim]
+        moved = np.moveaxis(out, d, -1)  # (..., L): a view of out
+        windows = np.moveaxis(grad, d, -2)  # (..., n, size)
+        for k in range(self.size):  # offset k of every window sits at i*step + k
+            moved[..., k : k + (n - 1) * self.step + 1 : self.step] += windows[..., k]
+        return out, None, None, None
+
+
+def unfold(input: Tensor, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002
+    """Sliding windows of `size` every `step` along `dimension`, as a new last dim (a view)."""
+    d = normalize_dim(dimension, input.ndim, "unfold")
+    length = input.shape[d] if input.ndim else 1
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    if size < 0 or size > length:
+        raise RuntimeError(
+            f"unfold: maximum size for tensor at dimension {d} is {length} but size is {size}"
+        )
+    return UnfoldWindows.apply(input, d, size, step)
 
 
 class Narrow(Function):
