@@ -33,7 +33,15 @@ from groundup.lab.schema import Question
 
 TEMPLATES = Path(__file__).parent / "templates"
 MARKER = ".groundup-lab-report"  # marks a folder this module wrote, so it may rewrite it
-OWNED = ("index.html", "style.css", "questions", "figures")
+# what a build writes, so what a rebuild may delete: a name -> the layout under it, one
+# glob per level ("*/" a folder); () is a plain file
+LAYOUT: dict[str, tuple[str, ...]] = {
+    "index.html": (),
+    "style.css": (),
+    "questions": ("*.html",),
+    "figures": ("*/", "*.png"),
+}
+OWNED = tuple(LAYOUT)
 
 
 class ReportError(ValueError):
@@ -141,8 +149,10 @@ def build_report(
 
 
 def _prepare(out: Path) -> None:
-    """Make `out` an empty report folder. Only a folder this module wrote is cleared, and only
-    of the names it writes: `--out .` or a typo never deletes anyone's files."""
+    """Make `out` an empty report folder. Only a folder this module wrote is cleared, only
+    of the names it writes, and only when they hold nothing but what a build writes (no
+    symbolic link, no file of anyone else's): `--out .` or a typo never deletes anyone's
+    files, and a refusal leaves the folder as it was."""
     if out.exists() and not out.is_dir():
         raise ReportError(f"{out} exists and is not a folder")
     if out.is_dir() and any(out.iterdir()):
@@ -150,13 +160,45 @@ def _prepare(out: Path) -> None:
             raise ReportError(
                 f"{out} is not empty and holds no earlier report; choose a new or empty folder"
             )
-        for name in OWNED:
-            path = out / name
+        present = [out / n for n in OWNED if (out / n).exists() or (out / n).is_symlink()]
+        for path in present:  # everything is checked before anything is deleted
+            foreign = _foreign(path, LAYOUT[path.name])
+            if foreign is not None:
+                raise ReportError(
+                    f"{out} holds {foreign} ({_kind(foreign)}), which no report writes; "
+                    "nothing was deleted: move it out of the folder or choose another --out"
+                )
+        for path in present:
             if path.is_dir():
                 shutil.rmtree(path)
-            elif path.exists():
+            else:
                 path.unlink()
     (out / "questions").mkdir(parents=True, exist_ok=True)
+
+
+def _foreign(path: Path, layout: tuple[str, ...]) -> Path | None:
+    """The first entry at or under `path` that does not fit `layout` (see LAYOUT), or None.
+    A symbolic link never fits: deleting through one would reach outside the report."""
+    if path.is_symlink():
+        return path
+    if not layout:
+        return None if path.is_file() else path
+    if not path.is_dir():
+        return path
+    pattern, rest = layout[0], layout[1:]
+    for child in sorted(path.iterdir()):
+        if not child.match(pattern.rstrip("/")):
+            return child
+        found = _foreign(child, rest) if pattern.endswith("/") else _foreign(child, ())
+        if found is not None:
+            return found
+    return None
+
+
+def _kind(path: Path) -> str:
+    if path.is_symlink():
+        return "a symbolic link"
+    return "a folder" if path.is_dir() else "a file"
 
 
 def _run(view: ExperimentView, exp: Experiment, out: Path, size: str, seed: int) -> None:

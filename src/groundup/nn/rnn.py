@@ -25,7 +25,16 @@ import numpy as np
 
 from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
-from groundup.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from groundup.nn.rnn_cells import (
+    GRUCell,
+    InputDtypeError,
+    LSTMCell,
+    RNNCell,
+    RNNCellBase,
+    check_size,
+    check_state_dtype,
+    dtype_error,
+)
 from groundup.ops.dropout import dropout as _dropout
 from groundup.ops.recurrent import GRUCell as _GRUFn
 from groundup.ops.recurrent import LSTMCell as _LSTMFn
@@ -81,10 +90,13 @@ class RNNBase(Module):
                 f"num_layers={num_layers}",
                 stacklevel=3,
             )
-        if not isinstance(hidden_size, int) or hidden_size <= 0:
-            raise ValueError(f"hidden_size must be a positive int, got {hidden_size!r}")
-        if not isinstance(num_layers, int) or num_layers <= 0:
-            raise ValueError(f"num_layers must be a positive int, got {num_layers!r}")
+        owner = type(self).__name__
+        for name, size in (("input_size", input_size), ("hidden_size", hidden_size)):
+            check_size(owner, name, size, 1)
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int):
+            raise TypeError(f"{owner}: num_layers should be of type int, got: {num_layers!r}")
+        if num_layers <= 0:
+            raise ValueError(f"{owner}: num_layers must be greater than zero, got {num_layers}")
         self.mode, self.input_size, self.hidden_size = mode, input_size, hidden_size
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
@@ -140,15 +152,17 @@ class RNNBase(Module):
                 f"{self._name()}: expected input of shape {layout} or (L, input_size), "
                 f"got a {x.ndim}-D input of shape {x.shape}"
             )
+        if x.dtype != self.weight_ih_l0.dtype:
+            raise dtype_error(self._name(), x, self.weight_ih_l0)
         if x.shape[-1] != self.input_size:
             raise RuntimeError(
                 f"{self._name()}: input of shape {x.shape} has {x.shape[-1]} features in its "
                 f"last dimension; expected input_size {self.input_size}, shape {layout}"
             )
-        if x.dtype != self.weight_ih_l0.dtype:
-            raise TypeError(
-                f"{self._name()}: input dtype {x.dtype} differs from the weights' "
-                f"{self.weight_ih_l0.dtype}; cast one of them"
+        if x.shape[1 if self.batch_first and x.ndim == 3 else 0] == 0:
+            raise RuntimeError(
+                f"{self._name()}: expected sequence length to be larger than 0, got input of "
+                f"shape {x.shape} {layout if x.ndim == 3 else '(L, input_size)'}"
             )
 
     def _check_state(self, h: Any, what: str, expected: tuple[int, ...]) -> None:
@@ -206,8 +220,12 @@ class RNNBase(Module):
             zeros = np.zeros(shape, dtype=dtype)
             return zeros, (zeros if self.mode == "LSTM" else None)
         if self.mode == "LSTM":
-            if not isinstance(hx, tuple) or len(hx) != 2:
+            if not isinstance(hx, tuple):
                 raise TypeError(f"{self._name()}: hx must be a tuple (h_0, c_0) of tensors")
+            if len(hx) != 2:  # torch: "lstm expects two hidden states"
+                raise RuntimeError(
+                    f"{self._name()}: hx must be a tuple (h_0, c_0) of two tensors, got {len(hx)}"
+                )
             states = list(hx)
         else:
             states = [hx]
@@ -215,6 +233,7 @@ class RNNBase(Module):
         for i, h in enumerate(states):
             what = "c_0" if i == 1 else "h_0"
             self._check_state(h, what, expected)
+            check_state_dtype(self._name(), what, h, dtype)
         if not batched:
             states = [h.unsqueeze(1) for h in states]  # (D*layers, H) -> (D*layers, 1, H)
         return states[0], (states[1] if self.mode == "LSTM" else None)
@@ -283,7 +302,18 @@ class LSTM(RNNBase):
         device: Any = None,
         dtype: Any = None,
     ):
-        if proj_size:
+        if proj_size:  # torch's checks first: a bad value is a ValueError there
+            check_size("LSTM", "hidden_size", hidden_size, 1)
+            if isinstance(proj_size, bool) or not isinstance(proj_size, int) or proj_size < 0:
+                raise ValueError(
+                    "LSTM: proj_size should be a positive integer or zero to disable "
+                    f"projections, got {proj_size!r}"
+                )
+            if proj_size >= hidden_size:
+                raise ValueError(
+                    f"LSTM: proj_size has to be smaller than hidden_size, got {proj_size} "
+                    f"and {hidden_size}"
+                )
             raise NotImplementedError("LSTM: proj_size is not supported")
         super().__init__(
             "LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
@@ -330,6 +360,7 @@ __all__ = [
     "LSTM",
     "RNN",
     "GRUCell",
+    "InputDtypeError",
     "LSTMCell",
     "RNNBase",
     "RNNCell",

@@ -21,6 +21,40 @@ from groundup.ops.recurrent import RNNCell as _RNNFn
 from groundup.tensor import Tensor
 
 
+class InputDtypeError(TypeError, ValueError, RuntimeError):
+    """An input whose dtype differs from the weights'. torch raises a ValueError for RNN,
+    LSTM and GRU and a RuntimeError for the cells; the argument has the wrong type, so
+    this is a TypeError too: `except` of any of the three catches it."""
+
+
+def dtype_error(name: str, x: Tensor, weight: Tensor) -> InputDtypeError:
+    return InputDtypeError(
+        f"{name}: input dtype {x.dtype} differs from the weights' {weight.dtype}; convert the "
+        f"input (x.to({weight.dtype})) or the module (module.to({x.dtype}))"
+    )
+
+
+def check_size(owner: str, name: str, value: Any, smallest: int) -> None:
+    """torch's checks of a size argument: an int (else TypeError), at least `smallest`
+    (1 for RNN, LSTM and GRU: ValueError; 0 for the cells, whose weights a negative size
+    cannot shape: RuntimeError)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{owner}: {name} should be of type int, got: {type(value).__name__}")
+    if value < smallest:
+        error = ValueError if smallest > 0 else RuntimeError
+        what = "greater than zero" if smallest > 0 else "zero or more"
+        raise error(f"{owner}: {name} must be {what}, got {value}")
+
+
+def check_state_dtype(owner: str, what: str, h: Tensor, dtype: Any) -> None:
+    """A given hidden state must have the input's dtype (torch: RuntimeError)."""
+    if h.dtype != dtype:
+        raise RuntimeError(
+            f"{owner}: {what} has dtype {h.dtype} but the input has dtype {dtype}; "
+            f"convert it ({what}.to({dtype}))"
+        )
+
+
 class RNNCellBase(Module):
     """One step of a recurrent layer: `weight_ih` (G*H, in), `weight_hh` (G*H, H)."""
 
@@ -34,6 +68,9 @@ class RNNCellBase(Module):
         dtype: Any = None,
     ):
         super().__init__()
+        owner = type(self).__name__
+        check_size(owner, "input_size", input_size, 0)
+        check_size(owner, "hidden_size", hidden_size, 0)
         dtype = factory_dtype(device, dtype)
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         rows = gates * hidden_size
@@ -48,27 +85,35 @@ class RNNCellBase(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        bound = 1.0 / math.sqrt(self.hidden_size)
+        bound = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         for p in self.parameters():
             init.uniform_(p, -bound, bound)
 
     def _prepare(self, x: Tensor, hx: Any, states: int) -> tuple[Tensor, list[Any], bool]:
         """Check shapes; make the input batched; default states are zeros."""
         name = f"{type(self).__name__}({self.input_size}, {self.hidden_size})"
-        if not isinstance(x, Tensor) or x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
-            shape = x.shape if isinstance(x, Tensor) else type(x).__name__
-            raise RuntimeError(
-                f"{name}: input has shape {shape}; expected (N, {self.input_size}) or "
-                f"({self.input_size},)"
+        if not isinstance(x, Tensor):
+            raise TypeError(f"{name}: input must be a Tensor, got {type(x).__name__}")
+        expected_shape = f"(N, {self.input_size}) or ({self.input_size},)"
+        if x.ndim not in (1, 2):  # torch: ValueError for the rank, RuntimeError for sizes
+            raise ValueError(
+                f"{name}: expected a 1-D or 2-D input of shape {expected_shape}, got a "
+                f"{x.ndim}-D input of shape {x.shape}"
             )
+        if x.shape[-1] != self.input_size:
+            raise RuntimeError(f"{name}: input has shape {x.shape}; expected {expected_shape}")
         if x.dtype != self.weight_ih.dtype:
-            raise TypeError(f"{name}: input dtype {x.dtype} differs from weight dtype")
+            raise dtype_error(name, x, self.weight_ih)
         batched = x.ndim == 2
         expected = (x.shape[0], self.hidden_size) if batched else (self.hidden_size,)
         if hx is None:
             hs: list[Any] = [np.zeros(expected, dtype=x.dtype)] * states
         else:
+            if states == 2 and not isinstance(hx, (tuple, list)):
+                raise TypeError(f"{name}: hx must be a tuple (h, c) of tensors")
             hs = list(hx) if states == 2 else [hx]
+            if len(hs) != states:
+                raise RuntimeError(f"{name}: hx must be a tuple (h, c) of two tensors")
             for i, h in enumerate(hs):
                 if not isinstance(h, Tensor) or h.shape != expected:
                     got = h.shape if isinstance(h, Tensor) else type(h).__name__
@@ -76,6 +121,7 @@ class RNNCellBase(Module):
                         f"{name}: {('h', 'c')[i]}x has shape {got}; expected {expected} "
                         f"= (N, hidden_size) for input {x.shape}"
                     )
+                check_state_dtype(name, ("h", "c")[i] + "x", h, x.dtype)
         if not batched:
             x = x.unsqueeze(0)
             hs = [h[None] if isinstance(h, np.ndarray) else h.unsqueeze(0) for h in hs]

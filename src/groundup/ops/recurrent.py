@@ -44,8 +44,8 @@ def _steps(length: int, reverse: bool) -> range:
 
 def _input_gates(x: np.ndarray, w_ih: np.ndarray, bias: np.ndarray | None) -> np.ndarray:
     """x W_ih^T (+ bias) for every step at once: (T, N, I) -> (T, N, G), one GEMM."""
-    t, n, _ = x.shape
-    gates = (x.reshape(t * n, -1) @ w_ih.T).reshape(t, n, -1)
+    t, n, i = x.shape
+    gates = (x.reshape(t * n, i) @ w_ih.T).reshape(t, n, w_ih.shape[0])  # no -1: T*N may be 0
     if bias is not None:
         gates += bias
     return gates
@@ -79,7 +79,6 @@ class RNNCell(Function):
     """Elman RNN, h' = tanh or relu of (x W_ih^T + b_ih + h W_hh^T + b_hh)."""
 
     saves_output = True
-
 
     def forward(
         self,
@@ -197,7 +196,6 @@ class GRUCell(Function):
     the hidden projection *after* W_hn, n = tanh(W_in x + b_in + r * (W_hn h + b_hn))."""
 
     saves_output = True
-
 
     def forward(
         self,

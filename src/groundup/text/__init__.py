@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from groundup.text import vocab_cache
 from groundup.text.bert_inputs import (
     IGNORE_INDEX,
     BertBatch,
@@ -33,12 +34,30 @@ DEFAULT_VOCAB_SIZE = 3000
 Vocab = WordPieceTokenizer | str | Path | Sequence[str] | Mapping[str, int] | None
 
 
+# lowercased, accents kept so Hangul stays whole
+DEFAULT_OPTIONS: dict[str, Any] = {
+    "lowercase": True,
+    "strip_accents": False,
+    "clean_text": True,
+    "handle_chinese_chars": True,
+}
+
+
 @lru_cache(maxsize=4)
 def default_tokenizer(vocab_size: int = DEFAULT_VOCAB_SIZE) -> WordPieceTokenizer:
     """A WordPiece vocabulary trained on the whole shipped corpus (question bank in both
     languages and groundup's docstrings); lowercased, accents kept so Hangul stays whole.
-    Trained on first use (a few seconds) and cached for the process."""
-    return train_wordpiece(corpus_texts(load_corpus()), vocab_size, strip_accents=False)
+    Trained on first use (a few seconds), then read back from the disk cache of
+    `groundup.text.vocab_cache` while the installed files stay the same, and kept for the
+    process. A `vocab_size` the corpus cannot reach is a ValueError before training."""
+
+    def texts() -> list[str]:
+        return corpus_texts(load_corpus())
+
+    def train(texts: list[str]) -> WordPieceTokenizer:
+        return train_wordpiece(texts, vocab_size, strict=True, **DEFAULT_OPTIONS)
+
+    return vocab_cache.cached(f"default-vocab-{vocab_size}", texts, train, DEFAULT_OPTIONS)
 
 
 def get_tokenizer(vocab: Vocab = None, **options: Any) -> WordPieceTokenizer:
@@ -68,6 +87,7 @@ def tokenize(text: str, vocab: Vocab = None, **options: Any) -> list[str]:
 
 
 __all__ = [
+    "DEFAULT_OPTIONS",
     "DEFAULT_VOCAB_SIZE",
     "IGNORE_INDEX",
     "SPECIAL_TOKENS",

@@ -119,6 +119,13 @@ def _merge(word: list[int], a: int, b: int, m: int) -> list[int]:
     return out
 
 
+def _reachable_size(words: Sequence[Sequence[int]], n_symbols: int) -> int:
+    """The most entries training can reach: the `n_symbols` special tokens and characters,
+    plus at most one new piece per merge; a word of n characters is one piece after n - 1
+    merges, and then takes part in none."""
+    return n_symbols + sum(len(w) - 1 for w in words)
+
+
 def train_wordpiece(
     texts: Iterable[str],
     vocab_size: int,
@@ -129,11 +136,18 @@ def train_wordpiece(
     clean_text: bool = True,
     handle_chinese_chars: bool = True,
     max_input_chars_per_word: int = 100,
+    strict: bool = False,
 ) -> WordPieceTokenizer:
     """Learn a WordPiece vocabulary of `vocab_size` entries from `texts` (see the module
     docstring): special tokens first, then every character, then merged pieces in the
     order they were learned. Deterministic: ties go to the more frequent pair, then to
-    the pair seen first."""
+    the pair seen first.
+
+    Training stops early, with fewer entries, once every word is a single piece. A
+    corpus of words with n_1, n_2, ... characters allows at most n_i - 1 merges per word,
+    so a `vocab_size` beyond the characters plus that sum cannot be reached: it is cut
+    to that bound (nothing is sized by it), or, with `strict`, refused with a ValueError
+    before any merge."""
     options: dict[str, Any] = {
         "lowercase": lowercase,
         "strip_accents": strip_accents,
@@ -165,6 +179,14 @@ def train_wordpiece(
             f"corpus need {len(symbols)} entries"
         )
 
+    reachable = _reachable_size(words, len(symbols))
+    if strict and vocab_size > reachable:
+        raise ValueError(
+            f"train_wordpiece: vocab_size {vocab_size} is more than the corpus can yield: its "
+            f"{len(words)} distinct words allow at most {reachable} entries (special tokens, "
+            f"characters and one piece per merge); ask for at most {reachable}"
+        )
+    vocab_size = min(vocab_size, reachable)
     sym_count = np.zeros(vocab_size + len(symbols), np.float64)
     pairs = _PairTable()
     for i, word in enumerate(words):
