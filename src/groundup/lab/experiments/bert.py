@@ -6,8 +6,15 @@ import numpy as np
 
 from groundup.inspect.summary import summary
 from groundup.lab.registry import ExperimentResult, experiment, new_figure
-from groundup.models.bert import BertConfig, BertEmbeddings, BertModel, parameter_count
+from groundup.models.bert import (
+    BertConfig,
+    BertEmbeddings,
+    BertModel,
+    BertPooler,
+    parameter_count,
+)
 from groundup.models.bert_training import pretrain
+from groundup.nn.module import Module
 from groundup.nn.transformer import TransformerEncoderLayer
 from groundup.text import default_tokenizer, load_corpus
 from groundup.text.bert_inputs import IGNORE_INDEX, build_pair, mask_tokens, nsp_pairs, pad_batch
@@ -113,13 +120,20 @@ def masking_rates(seed: int, size: str) -> ExperimentResult:
     return result
 
 
-def _built_count(cfg: BertConfig) -> tuple[int, int]:
-    """(parameters of BERT with one layer, parameters of one layer), built at full width."""
-    emb = sum(p.numel() for p in BertEmbeddings(cfg).parameters())
+def _built_count(cfg: BertConfig) -> dict[str, int]:
+    """Parameters of BERT's parts, counted on modules built at full width: the embeddings,
+    one encoder layer (the other layers are copies of it), its feed-forward net, the pooler."""
+
+    def count(module: Module) -> int:
+        return sum(p.numel() for p in module.parameters())
+
     layer = TransformerEncoderLayer(cfg.hidden_size, cfg.num_attention_heads, cfg.intermediate_size)
-    per_layer = sum(p.numel() for p in layer.parameters())
-    pooler = cfg.hidden_size * cfg.hidden_size + cfg.hidden_size
-    return emb + per_layer + pooler, per_layer
+    return {
+        "embeddings": count(BertEmbeddings(cfg)),
+        "layer": count(layer),
+        "feed_forward": count(layer.linear1) + count(layer.linear2),
+        "pooler": count(BertPooler(cfg)),
+    }
 
 
 @experiment(
@@ -129,15 +143,17 @@ def _built_count(cfg: BertConfig) -> tuple[int, int]:
 )
 def param_count(seed: int, size: str) -> ExperimentResult:
     result = ExperimentResult()
-    counted = {}
+    counted, measured = {}, {}
     for name, cfg in (("BERT-base", BertConfig.base()), ("BERT-large", BertConfig.large())):
         parts = parameter_count(cfg)
+        pieces = _built_count(cfg)
         if size == "full":  # the whole model, counted by `summary`
             built = summary(BertModel(cfg), (16,), dtype=np.int64, verbose=False).total_params
         else:  # one layer at full width; the other layers are copies of it
-            one, per_layer = _built_count(cfg)
-            built = one + (cfg.num_hidden_layers - 1) * per_layer
+            built = pieces["embeddings"] + cfg.num_hidden_layers * pieces["layer"]
+            built += pieces["pooler"]
         counted[name] = (parts, built)
+        measured[name] = pieces
         result.metrics.add_row(
             model=name,
             layers=cfg.num_hidden_layers,
@@ -166,13 +182,15 @@ def param_count(seed: int, size: str) -> ExperimentResult:
         f"BERT-large (24 layers, 1024, 16 heads) has {large[1]:,} parameters: about 340M "
         "(the paper rounds up).",
     )
-    h, f = 768, 3072
-    ffn_share = (2 * h * f + f + h) / (base[0]["encoder"] / 12)
+    pieces = measured["BERT-base"]
+    ffn_share = pieces["feed_forward"] / pieces["layer"]
+    emb_share = pieces["embeddings"] / base[1]
     result.claim(
         "ffn_two_thirds_embeddings_a_fifth",
-        abs(ffn_share - 2 / 3) < 0.01 and 0.2 < base[0]["embeddings"] / base[1] < 0.23,
-        f"The feed-forward network is {ffn_share:.1%} of each layer, and the embeddings "
-        f"{base[0]['embeddings'] / base[1]:.1%} of BERT-base (mostly the 30,522-word table).",
+        abs(ffn_share - 2 / 3) < 0.01 and 0.2 < emb_share < 0.23,
+        f"The feed-forward network (linear1 + linear2 of a built layer) is {ffn_share:.1%} of "
+        f"each layer, and the built embeddings {emb_share:.1%} of BERT-base (mostly the "
+        "30,522-word table).",
     )
     fig = new_figure(6, 3.5)
     ax = fig.subplots()

@@ -88,11 +88,28 @@ def param_count_table(seed: int, size: str) -> ExperimentResult:
         "A conv layer has (K*K*C_in + 1) * C_out parameters; each of the note's conv counts is "
         "short by exactly C_out, the biases.",
     )
+    # conv3 as the row writes it (2x2) and as its numbers imply (3x3), both built and run
+    # on pool2's (40, 8, 6) output
+    conv3_out = {}
+    conv3_weights = {}
+    pooled = Tensor(np.zeros((1, 40, 8, 6), np.float32))
+    for k in (2, 3):
+        layer = nn.Conv2d(40, 60, k)
+        with no_grad():
+            conv3_out[k] = tuple(layer(pooled).shape[2:])
+        conv3_weights[k] = layer.weight.numel()
+    conv3_row = rows[[r[0] for r in NOTE_ROWS].index("conv3")]
+    conv3_hw = tuple((conv3_row.output_shape or ())[2:])
     result.claim(
         "conv3_is_3x3",
-        conv_output_shape((8, 6), 3) == (6, 4) != conv_output_shape((8, 6), 2),
-        "Conv3's output (6, 4) and its 21,600 = 3*3*40*60 weights need a "
-        "3x3 filter; the (2, 2) written in the row would give (7, 5).",
+        conv3_out[3] == conv3_hw == NOTE_ROWS[4][2][:2]
+        and conv3_weights[3] == NOTE_ROWS[4][3]
+        and conv3_out[2] != NOTE_ROWS[4][2][:2]
+        and conv3_weights[2] != NOTE_ROWS[4][3],
+        f"Conv3's output (6, 4) and its 21,600 = 3*3*40*60 weights need a 3x3 filter: a built "
+        f"Conv2d(40, 60, 3) on pool2's (40, 8, 6) output gives {conv3_out[3]} with "
+        f"{conv3_weights[3]:,} weights, while the (2, 2) written in the row gives "
+        f"{conv3_out[2]} with {conv3_weights[2]:,}.",
     )
     result.claim(
         "fc_is_ten_times_smaller",
@@ -160,15 +177,20 @@ def conv_as_matrix(seed: int, size: str) -> ExperimentResult:
         nonzero_fraction=nonzero / dense.size,
         distinct_weights=distinct,
     )
-    # the seed's first layer, (39, 31, 1) -> (36, 28, 20) with 4x4 filters, by arithmetic
-    n_out = 36 * 28 * 20
-    seed_conv, seed_dense = (4 * 4 * 1 + 1) * 20, (39 * 31 + 1) * n_out
+    # the seed's first layer, (39, 31, 1) -> (36, 28, 20) with 4x4 filters: the conv built
+    # and run; a Linear with the same input and output sizes holds (in + 1) * out numbers,
+    # the count `dense_params` measured on the small layer above
+    first = nn.Conv2d(1, 20, 4)
+    with no_grad():
+        n_out = first(Tensor(np.zeros((1, 1, 39, 31), np.float32))).numel()
+    seed_conv = sum(p.numel() for p in first.parameters())
+    seed_dense = (39 * 31 + 1) * n_out
     result.metrics.add_row(
         layer="Conv2d(1, 20, 4) on 39x31",
         conv_params=seed_conv,
         dense_params=seed_dense,
         nonzero_fraction=16 / (39 * 31),
-        distinct_weights=320,
+        distinct_weights=first.weight.numel(),
     )
     result.claim(
         "conv_equals_its_dense_matrix",
@@ -184,7 +206,9 @@ def conv_as_matrix(seed: int, size: str) -> ExperimentResult:
     )
     result.claim(
         "dense_needs_orders_of_magnitude_more",
-        seed_dense / seed_conv > 10_000,
+        n_out == 36 * 28 * 20
+        and sum(p.numel() for p in linear.parameters()) == dense.size + dense.shape[0]
+        and seed_dense / seed_conv > 10_000,
         f"For the notes' first layer a fully connected layer with the same input and "
         f"output sizes needs {seed_dense:,} parameters against the conv's {seed_conv}: "
         f"about {seed_dense / seed_conv:,.0f} times more, not a fixed 20%.",

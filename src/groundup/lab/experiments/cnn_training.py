@@ -280,9 +280,6 @@ def learned_filters(seed: int, size: str) -> ExperimentResult:
     acc = accuracy(model, data.x_test, data.y_test)
     change = float(np.linalg.norm(learned - initial) / np.linalg.norm(initial))
     result = ExperimentResult()
-    result.metrics.add_row(
-        filters=learned.shape[0], epochs=epochs, test_accuracy=acc, relative_change=change
-    )
     result.claim(
         "the_network_learned",
         acc > 0.9,
@@ -299,10 +296,29 @@ def learned_filters(seed: int, size: str) -> ExperimentResult:
     image = Tensor(data.x_test[:1])
     with no_grad():
         maps = conv(image).numpy()[0]  # (filters, 8, 8): one feature map per filter
+    # Map i by hand: image 0 (zero-padded by 1) slid under learned filter i, plus bias i
+    padded = np.pad(data.x_test[0, 0].astype(np.float64), 1)  # (10, 10)
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3))  # (8, 8, 3, 3)
+    bias = np.zeros(learned.shape[0]) if conv.bias is None else conv.bias.detach().numpy()
+    by_hand = np.einsum("hwij,fij->fhw", windows, learned[:, 0]) + bias[:, None, None]
+    own_filter = float(np.abs(maps - by_hand).max())
+    distinct = min(
+        float(np.abs(maps[i] - maps[j]).max()) for i in range(len(maps)) for j in range(i)
+    )
+    result.metrics.add_row(
+        filters=learned.shape[0],
+        epochs=epochs,
+        test_accuracy=acc,
+        relative_change=change,
+        max_error_map_vs_own_filter=own_filter,
+        min_difference_between_maps=distinct,
+    )
     result.claim(
         "one_map_per_filter",
-        maps.shape[0] == learned.shape[0],
-        "Each filter produces one feature map of the image.",
+        maps.shape[0] == learned.shape[0] and own_filter < 1e-4 and distinct > 1e-3,
+        "Each filter produces one feature map of the image: map i equals the image slid "
+        f"under learned filter i plus its bias (to {own_filter:.1e}), and no two maps are "
+        f"alike (they differ by at least {distinct:.2g} somewhere).",
     )
     fig = new_figure(1.4 * show, 4.4)
     axes = fig.subplots(3, show, squeeze=False)

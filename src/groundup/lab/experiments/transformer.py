@@ -290,6 +290,10 @@ def transformer_parameters(
             "decoder_layer": decoder_layer, "total": total}  # fmt: skip
 
 
+def _count(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
 @experiment(
     id="tf.base-parameter-count",
     questions=["tf.overall-structure", "tf.add-norm-ffn"],
@@ -300,35 +304,74 @@ def base_parameter_count(seed: int, size: str) -> ExperimentResult:
     base = transformer_parameters(d, d_ff, 6, 6)
     built_layers = 6 if size == "full" else 1  # the full model allocates 44M floats
     model = nn.Transformer(d, heads, built_layers, built_layers, d_ff)
-    built = sum(p.numel() for p in model.parameters())
+    built = _count(model)
     expected = transformer_parameters(d, d_ff, built_layers, built_layers)["total"]
+    # The parts, counted on the built modules (every layer of a stack is a copy of the first)
+    assert model.encoder.norm is not None and model.decoder.norm is not None
+    enc_layer, dec_layer = model.encoder.layers[0], model.decoder.layers[0]
+    counted = {
+        "attention": _count(enc_layer.self_attn),
+        "feed_forward": _count(enc_layer.linear1) + _count(enc_layer.linear2),
+        "encoder_layer": _count(enc_layer),
+        "decoder_layer": _count(dec_layer),
+        "final_norms": _count(model.encoder.norm) + _count(model.decoder.norm),
+    }
+    if size == "full":  # the whole 6 + 6 model is built: count it directly
+        counted["total"] = built
+    else:  # 6 copies of each layer plus the two final norms
+        counted["total"] = (
+            6 * counted["encoder_layer"] + 6 * counted["decoder_layer"] + counted["final_norms"]
+        )
     layer_summary = summary(nn.TransformerEncoderLayer(d, heads, d_ff), (2, d), verbose=False)
     result = ExperimentResult()
-    rows = [("multi-head attention", base["attention"]), ("feed-forward", base["feed_forward"]),
-            ("encoder layer", base["encoder_layer"]), ("decoder layer", base["decoder_layer"]),
-            ("encoder + decoder (6 + 6, final norms)", base["total"]),
-            (f"+ shared embedding, {vocab:,} tokens", base["total"] + vocab * d),
+    rows = [("multi-head attention", counted["attention"]),
+            ("feed-forward", counted["feed_forward"]),
+            ("encoder layer", counted["encoder_layer"]),
+            ("decoder layer", counted["decoder_layer"]),
+            ("encoder + decoder (6 + 6, final norms)", counted["total"]),
+            (f"+ shared embedding, {vocab:,} tokens", counted["total"] + vocab * d),
             (f"built with {built_layers} + {built_layers} layers", built)]  # fmt: skip
     for part, count in rows:
-        result.metrics.add_row(part=part, parameters=f"{count:,}")
+        key = _FORMULA_KEY.get(part)
+        result.metrics.add_row(
+            part=part, parameters=f"{count:,}", formula=f"{base[key]:,}" if key else ""
+        )
     result.claim(
         "formula_matches_built_model",
-        built == expected and layer_summary.total_params == base["encoder_layer"],
+        built == expected
+        and layer_summary.total_params == base["encoder_layer"]
+        and all(
+            counted[k] == base[k]
+            for k in ("attention", "feed_forward", "encoder_layer", "decoder_layer", "total")
+        ),
         f"Counting the parameters of a built nn.Transformer ({built_layers} + {built_layers} "
-        f"layers: {built:,}) and of one encoder layer through `summary` "
-        f"({layer_summary.total_params:,}) gives the formula's numbers.",
+        f"layers: {built:,}), of its attention, feed-forward net and layers, and of one "
+        f"encoder layer through `summary` ({layer_summary.total_params:,}) gives the "
+        "formula's numbers.",
     )
     result.claim(
         "base_is_44m_without_embeddings",
-        base["total"] == 44_140_544,
-        "Transformer-base's encoder and decoder hold 44,140,544 parameters; a shared "
-        f"{vocab:,}-token embedding adds {vocab * d:,}, about 63M in all (the paper reports "
-        "65M with its vocabulary).",
+        counted["total"] == 44_140_544,
+        "Transformer-base's encoder and decoder, counted on groundup's modules, hold "
+        f"44,140,544 parameters (here {counted['total']:,}); a shared {vocab:,}-token "
+        f"embedding adds {vocab * d:,}, about 63M in all (the paper reports 65M with its "
+        "vocabulary).",
     )
+    share = counted["feed_forward"] / counted["encoder_layer"]
     result.claim(
         "ffn_is_two_thirds_of_a_layer",
-        abs(base["feed_forward"] / base["encoder_layer"] - 2 / 3) < 0.01,
-        "The feed-forward net holds two thirds of an encoder layer's parameters "
-        f"({base['feed_forward']:,} of {base['encoder_layer']:,}); attention one third.",
+        abs(share - 2 / 3) < 0.01,
+        "The feed-forward net (linear1 + linear2 of a built encoder layer) holds two thirds "
+        f"of the layer's parameters ({counted['feed_forward']:,} of "
+        f"{counted['encoder_layer']:,}); attention one third.",
     )
     return result
+
+
+_FORMULA_KEY = {
+    "multi-head attention": "attention",
+    "feed-forward": "feed_forward",
+    "encoder layer": "encoder_layer",
+    "decoder layer": "decoder_layer",
+    "encoder + decoder (6 + 6, final norms)": "total",
+}
