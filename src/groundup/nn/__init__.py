@@ -33,11 +33,21 @@ from groundup.nn.activation import (
 )
 from groundup.nn.attention import AdditiveAttention, DotProductAttention, GeneralAttention
 from groundup.nn.batchnorm import BatchNorm1d, BatchNorm2d
-from groundup.nn.container import ModuleDict, ModuleList, Sequential
+from groundup.nn.bilinear import Bilinear
+from groundup.nn.container import (
+    ModuleDict,
+    ModuleList,
+    ParameterDict,
+    ParameterList,
+    Sequential,
+    Unflatten,
+)
 from groundup.nn.conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from groundup.nn.distance import CosineSimilarity, PairwiseDistance
-from groundup.nn.dropout import Dropout, Dropout2d
+from groundup.nn.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, FeatureAlphaDropout
 from groundup.nn.embedding import Embedding
+from groundup.nn.embedding_bag import EmbeddingBag
+from groundup.nn.fold import Fold, Unfold
 from groundup.nn.instancenorm import InstanceNorm1d, InstanceNorm2d
 from groundup.nn.linear import Flatten, Identity, Linear
 from groundup.nn.loss import (
@@ -58,9 +68,9 @@ from groundup.nn.loss import (
     SoftMarginLoss,
     TripletMarginLoss,
 )
-from groundup.nn.module import Module, Parameter
+from groundup.nn.module import Buffer, Module, Parameter
 from groundup.nn.multihead_attention import MultiheadAttention
-from groundup.nn.normalization import GroupNorm, LayerNorm
+from groundup.nn.normalization import GroupNorm, LayerNorm, RMSNorm
 from groundup.nn.padding import (
     CircularPad1d,
     CircularPad2d,
@@ -78,9 +88,19 @@ from groundup.nn.padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from groundup.nn.pooling import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from groundup.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from groundup.nn.positional import LearnedPositionalEncoding, SinusoidalPositionalEncoding
 from groundup.nn.rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
+from groundup.nn.shuffle import PixelShuffle, PixelUnshuffle
 from groundup.nn.transformer import (
     Transformer,
     TransformerDecoder,
@@ -204,4 +224,22 @@ __all__ = [
     "ZeroPad1d",
     "ZeroPad2d",
     "ZeroPad3d",
+    # containers, pooling, shuffles, dropouts, norms and bags (more of torch.nn)
+    "AdaptiveAvgPool1d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AlphaDropout",
+    "Bilinear",
+    "Buffer",
+    "Dropout1d",
+    "EmbeddingBag",
+    "FeatureAlphaDropout",
+    "Fold",
+    "ParameterDict",
+    "ParameterList",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "RMSNorm",
+    "Unflatten",
+    "Unfold",
 ]

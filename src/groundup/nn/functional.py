@@ -28,13 +28,17 @@ from groundup.ops.activation_extra import (
 )
 from groundup.ops.activation_param import glu, prelu
 from groundup.ops.attention import scaled_dot_product_attention
+from groundup.ops.bilinear import bilinear
 from groundup.ops.conv import conv1d, conv2d
 from groundup.ops.conv_transpose import conv_transpose1d, conv_transpose2d
 from groundup.ops.cross_entropy import cross_entropy, nll_loss
 from groundup.ops.distance import cosine_similarity, normalize, one_hot, pairwise_distance, pdist
+from groundup.ops.dropout_extra import alpha_dropout, dropout1d, feature_alpha_dropout
 from groundup.ops.embedding import embedding
+from groundup.ops.embedding_bag import embedding_bag
+from groundup.ops.fold import fold, unfold
 from groundup.ops.group_norm import group_norm, instance_norm
-from groundup.ops.im2col import col2im, fold, im2col, unfold
+from groundup.ops.im2col import col2im, im2col
 from groundup.ops.interpolate import interpolate
 from groundup.ops.linalg import linear
 from groundup.ops.loss import (
@@ -67,6 +71,9 @@ from groundup.ops.pool import (
     max_pool1d,
     max_pool2d,
 )
+from groundup.ops.pool_extra import adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d
+from groundup.ops.rms_norm import rms_norm
+from groundup.ops.shuffle import pixel_shuffle, pixel_unshuffle
 from groundup.tensor import Tensor
 
 
@@ -319,4 +326,16 @@ __all__ = [
     "threshold_",
     "triplet_margin_loss",
     "unfold",
+    # pooling, shuffles, dropouts, norms and bags (more of torch.nn.functional)
+    "adaptive_avg_pool1d",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "alpha_dropout",
+    "bilinear",
+    "dropout1d",
+    "embedding_bag",
+    "feature_alpha_dropout",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "rms_norm",
 ]

@@ -9,8 +9,11 @@ Kaiming/He keeps Var[w] = gain^2 / fan (gain sqrt(2) for ReLU).
 from __future__ import annotations
 
 import math
+import warnings
+from typing import Any
 
 import numpy as np
+from scipy.special import erfinv
 
 from groundup.random import default_generator
 from groundup.tensor import Tensor
@@ -57,8 +60,11 @@ def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def _fill(tensor: Tensor, values: np.ndarray) -> Tensor:
-    tensor._data[...] = values  # in place, cast to the tensor's dtype
+def _fill(tensor: Tensor, values: Any) -> Tensor:
+    """Write `values` into the tensor in place (cast to its dtype) and bump its version, as
+    torch's in-place fill under no_grad does."""
+    tensor._data[...] = values
+    tensor._vc.value += 1
     return tensor
 
 
@@ -82,8 +88,7 @@ def normal_(
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
-    tensor._data[...] = val
-    return tensor
+    return _fill(tensor, val)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
@@ -145,3 +150,99 @@ def kaiming_normal_(
     if tensor.numel() == 0:
         return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (ones on the diagonal of a 2-D tensor, zeros elsewhere), which
+    keeps a linear layer's input as it is."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    return _fill(tensor, np.eye(rows, cols))
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The Dirac delta for a convolution weight (out, in, *kernel): output channel d of each
+    group copies input channel d through the kernel's centre, so the convolution keeps its
+    input (as many channels as fit)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    delta = np.zeros(sizes)
+    centre = tuple(k // 2 for k in sizes[2:])
+    for g in range(groups):
+        for d in range(min(per_group, sizes[1])):
+            delta[(g * per_group + d, d, *centre)] = 1
+    return _fill(tensor, delta)
+
+
+def trunc_normal_(
+    tensor: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """N(mean, std^2) truncated to [a, b] (absolute bounds, not in units of std), by inverse
+    transform sampling: u ~ U(Phi(a'), Phi(b')) for the standardized bounds, then
+    x = mean + std * sqrt(2) * erfinv(2u - 1), clamped to [a, b] against rounding."""
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution "
+            "of values may be incorrect.",
+            stacklevel=2,
+        )
+    rng = default_generator() if generator is None else generator
+
+    def cdf(x: float) -> float:  # the standard normal's CDF
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    u = rng.uniform(2 * lo - 1, 2 * hi - 1, tensor.shape)
+    return _fill(tensor, np.clip(erfinv(u) * (std * math.sqrt(2.0)) + mean, a, b))
+
+
+def orthogonal_(
+    tensor: Tensor, gain: float = 1.0, generator: np.random.Generator | None = None
+) -> Tensor:
+    """A (semi-)orthogonal matrix times `gain` (Saxe et al., 2013): the Q of the QR
+    decomposition of a standard normal matrix, its columns' signs fixed by diag(R) so that
+    Q is uniformly distributed. A weight with more than 2 dims is seen as (out, rest)."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    rng = default_generator() if generator is None else generator
+    flat = rng.standard_normal((rows, cols))
+    if rows < cols:
+        flat = flat.T  # QR of the tall transpose: orthonormal rows in the end
+    q, r = np.linalg.qr(flat)  # q (max, min) with orthonormal columns
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    return _fill(tensor, gain * q.reshape(tensor.shape))
+
+
+def sparse_(
+    tensor: Tensor,
+    sparsity: float,
+    std: float = 0.01,
+    generator: np.random.Generator | None = None,
+) -> Tensor:
+    """A 2-D tensor drawn from N(0, std^2) with ceil(sparsity * rows) entries of each column
+    set to zero, at random rows (Martens, 2010)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    rng = default_generator() if generator is None else generator
+    values = rng.normal(0.0, std, tensor.shape)
+    for col in range(cols):
+        values[rng.permutation(rows)[:num_zeros], col] = 0
+    return _fill(tensor, values)

@@ -14,6 +14,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from groundup.device import check_device
+from groundup.ops.backward_hook import BackwardHook
+from groundup.ops.conversion import _parse_to
 from groundup.ops.creation import resolve_dtype
 from groundup.tensor import Tensor
 
@@ -30,6 +32,24 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+class Buffer(Tensor):
+    """A tensor that a `Module` registers as a buffer when assigned to an attribute
+    (`self.steps = nn.Buffer(gu.zeros(()))` is `register_buffer("steps", ...)`); it shares
+    `data`'s memory. persistent=False keeps it out of `state_dict()`."""
+
+    __slots__ = ("persistent",)
+
+    def __init__(self, data: Tensor | None = None, *, persistent: bool = True):
+        if data is None:
+            data = Tensor(np.empty(0, np.float32))
+        if not isinstance(data, Tensor):
+            raise TypeError(f"Buffer: data must be a Tensor, got {type(data).__name__}")
+        super().__init__(np.empty(0, np.float32))
+        self._data, self._vc = data._data, data._vc  # a detached alias, as torch's
+        self.requires_grad_(data.requires_grad)
+        self.persistent = persistent
 
 
 def factory_dtype(device: Any = None, dtype: Any = None) -> np.dtype:
@@ -64,6 +84,10 @@ class Module:
     _non_persistent: set[str]
     _modules: OrderedDict[str, Any]
     _forward_hooks: OrderedDict[int, Callable[..., Any]]
+    _forward_pre_hooks: OrderedDict[int, Callable[..., Any]]
+    _forward_pre_hooks_with_kwargs: set[int]
+    _backward_hooks: OrderedDict[int, Callable[..., Any]]
+    _backward_pre_hooks: OrderedDict[int, Callable[..., Any]]
     _next_hook_id = 0
 
     def __init__(self) -> None:
@@ -74,6 +98,10 @@ class Module:
         d["_non_persistent"] = set()
         d["_modules"] = OrderedDict()
         d["_forward_hooks"] = OrderedDict()
+        d["_forward_pre_hooks"] = OrderedDict()
+        d["_forward_pre_hooks_with_kwargs"] = set()
+        d["_backward_hooks"] = OrderedDict()
+        d["_backward_pre_hooks"] = OrderedDict()
 
     # ------------------------------------------------------------ registration
     def __setattr__(self, name: str, value: Any) -> None:
@@ -89,6 +117,10 @@ class Module:
         elif isinstance(value, Module):
             self._unregister(name)
             d["_modules"][name] = value
+        elif isinstance(value, Buffer):
+            d.pop(name, None)
+            self.register_buffer(name, value, value.persistent)
+            return
         else:
             for registry, allowed in (
                 ("_parameters", "a Parameter or None"),
@@ -221,12 +253,36 @@ class Module:
             yield b
 
     def get_submodule(self, target: str) -> Module:
+        """The submodule at the dotted path `target` ("" is this module), as torch's."""
         module = self
         for part in target.split(".") if target else []:
-            if part not in module._modules:
-                raise AttributeError(f"{type(module).__name__} has no submodule {part!r}")
-            module = module._modules[part]
+            if not hasattr(module, part):
+                raise AttributeError(f"{type(module).__name__} has no attribute `{part}`")
+            module = getattr(module, part)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{part}` is not an nn.Module")
         return module
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at the dotted path `target`, e.g. "encoder.0.weight"."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at the dotted path `target`, e.g. "bn.running_mean"."""
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{type(module).__name__} has no attribute `{name}`")
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(module, name)
 
     # ------------------------------------------------------------------- modes
     def train(self, mode: bool = True) -> Module:
@@ -259,12 +315,16 @@ class Module:
         fn(self)
         return self
 
-    def to(self, dtype: Any) -> Module:
+    def to(self, *args: Any, **kwargs: Any) -> Module:
         """Cast floating-point parameters, their gradients and buffers in place (integer
-        buffers such as `num_batches_tracked` keep their dtype). `to("cpu")` is a no-op."""
-        if isinstance(dtype, str) and dtype == "cpu":
+        buffers such as `num_batches_tracked` keep their dtype). Takes torch's forms,
+        to(dtype), to(device), to(device, dtype), to(tensor); the device must be the CPU
+        (`to("cpu")` is a no-op), any other is the RuntimeError a tensor's `to` gives."""
+        device_arg, dtype, _ = _parse_to(args, kwargs)
+        check_device(device_arg, "to")
+        if dtype is None:
             return self
-        dtype = np.dtype(dtype)
+        dtype = resolve_dtype(dtype, "to", np.dtype(np.float32))
         if dtype.kind != "f":
             raise TypeError(f"Module.to: only floating-point dtypes are allowed, got {dtype}")
         for t in [*self.parameters(), *self.buffers()]:
@@ -279,6 +339,19 @@ class Module:
 
     def double(self) -> Module:
         return self.to(np.float64)
+
+    def half(self) -> Module:
+        return self.to(np.float16)
+
+    def cpu(self) -> Module:
+        """This module: it is on the CPU already (the only device)."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        raise RuntimeError(
+            "cuda(): no GPU is available: groundup runs on the CPU only; keep modules on the "
+            "CPU (check groundup.cuda.is_available() before moving anything)"
+        )
 
     # ------------------------------------------------------------------- state
     def _state_items(self, prefix: str = "") -> Iterator[tuple[str, Tensor]]:
@@ -354,12 +427,76 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} must implement forward (abstract)")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        for key, pre_hook in list(self._forward_pre_hooks.items()):
+            if key in self._forward_pre_hooks_with_kwargs:
+                both = pre_hook(self, args, kwargs)
+                if both is not None:
+                    if not (isinstance(both, tuple) and len(both) == 2):
+                        raise RuntimeError(
+                            "forward pre-hook must return None or a tuple of (new_args, "
+                            f"new_kwargs), but got {both}."
+                        )
+                    args, kwargs = both
+            else:
+                new_args = pre_hook(self, args)
+                if new_args is not None:
+                    args = new_args if isinstance(new_args, tuple) else (new_args,)
+        hooks = None
+        if self._backward_hooks or self._backward_pre_hooks:
+            hooks = BackwardHook(
+                self, list(self._backward_hooks.values()), list(self._backward_pre_hooks.values())
+            )
+            args = hooks.setup_input_hook(args)
         out = self.forward(*args, **kwargs)
         for hook in list(self._forward_hooks.values()):
             result = hook(self, args, out)
             if result is not None:
                 out = result
-        return out
+        return out if hooks is None else hooks.setup_output_hook(out)
+
+    def register_forward_pre_hook(
+        self,
+        hook: Callable[..., Any],
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+    ) -> RemovableHandle:
+        """`hook(module, args)` runs before every forward; returning a value replaces the
+        positional arguments (a non-tuple is wrapped into one). With with_kwargs=True it is
+        `hook(module, args, kwargs)` and may return a new `(args, kwargs)`."""
+        Module._next_hook_id += 1
+        key = Module._next_hook_id
+        self._forward_pre_hooks[key] = hook
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs.add(key)
+        if prepend:
+            self._forward_pre_hooks.move_to_end(key, last=False)
+        return RemovableHandle(self._forward_pre_hooks, key)
+
+    def register_full_backward_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """`hook(module, grad_input, grad_output)` runs once the gradients with respect to
+        the module's positional tensor inputs are computed (None for an input that needs
+        none); returning a tuple replaces grad_input. See `groundup.ops.backward_hook`."""
+        Module._next_hook_id += 1
+        key = Module._next_hook_id
+        self._backward_hooks[key] = hook
+        if prepend:
+            self._backward_hooks.move_to_end(key, last=False)
+        return RemovableHandle(self._backward_hooks, key)
+
+    def register_full_backward_pre_hook(
+        self, hook: Callable[..., Any], prepend: bool = False
+    ) -> RemovableHandle:
+        """`hook(module, grad_output)` runs when the gradients with respect to the module's
+        outputs are computed; returning a tuple replaces grad_output."""
+        Module._next_hook_id += 1
+        key = Module._next_hook_id
+        self._backward_pre_hooks[key] = hook
+        if prepend:
+            self._backward_pre_hooks.move_to_end(key, last=False)
+        return RemovableHandle(self._backward_pre_hooks, key)
 
     def register_forward_hook(
         self, hook: Callable[[Module, tuple[Any, ...], Any], Any]

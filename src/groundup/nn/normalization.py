@@ -1,5 +1,5 @@
-"""LayerNorm (each sample over its trailing `normalized_shape` dims) and GroupNorm (each
-group of channels of each sample)."""
+"""LayerNorm (each sample over its trailing `normalized_shape` dims), RMSNorm (the same
+without centering) and GroupNorm (each group of channels of each sample)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
 from groundup.ops.group_norm import group_norm
 from groundup.ops.norm import layer_norm
+from groundup.ops.rms_norm import rms_norm
 from groundup.tensor import Tensor
 
 
@@ -115,4 +116,42 @@ class GroupNorm(Module):
         return (
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
+        )
+
+
+class RMSNorm(Module):
+    """y = x / sqrt(mean(x^2) + eps) * weight over the last len(normalized_shape) dims of
+    each sample (Zhang & Sennrich, 2019): LayerNorm without subtracting the mean, and no
+    bias. eps=None uses the input dtype's machine epsilon; weight starts at ones."""
+
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device: Any = None,
+        dtype: Any = None,
+    ):
+        super().__init__()
+        dtype = factory_dtype(device, dtype)
+        if isinstance(normalized_shape, (int, np.integer)):
+            normalized_shape = (int(normalized_shape),)
+        self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(np.empty(self.normalized_shape, dtype))
+        else:
+            self.register_parameter("weight", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            init.ones_(self.weight)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
         )

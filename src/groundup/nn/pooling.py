@@ -1,4 +1,4 @@
-"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool2d.
+"""Pooling layers: MaxPool1d/2d, AvgPool1d/2d, AdaptiveAvgPool1d/2d, AdaptiveMaxPool1d/2d.
 
 None has parameters (`list(layer.parameters()) == []`), and each works on every channel
 separately, so the channel count never changes; only the spatial size shrinks, by the
@@ -13,6 +13,7 @@ from typing import Any
 
 from groundup.nn.module import Module
 from groundup.ops.pool import _avg_pool, _max_pool, adaptive_avg_pool2d
+from groundup.ops.pool_extra import adaptive_avg_pool1d, adaptive_max_pool1d, adaptive_max_pool2d
 from groundup.tensor import Tensor
 
 IntOrSeq = int | Sequence[int]
@@ -161,4 +162,52 @@ class AdaptiveAvgPool2d(Module):
         return f"output_size={self.output_size}"
 
 
-__all__ = ["AdaptiveAvgPool2d", "AvgPool1d", "AvgPool2d", "MaxPool1d", "MaxPool2d"]
+class AdaptiveAvgPool1d(Module):
+    """Average (N, C, L) into output_size bins along L, whatever L is."""
+
+    def __init__(self, output_size: int | Sequence[int]):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input: Tensor) -> Tensor:
+        return adaptive_avg_pool1d(input, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class _AdaptiveMaxPoolNd(Module):
+    def __init__(self, output_size: Any, return_indices: bool = False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
+class AdaptiveMaxPool1d(_AdaptiveMaxPoolNd):
+    """Max of (N, C, L) over output_size adaptive bins along L (and, with
+    return_indices=True, where each maximum was)."""
+
+    def forward(self, input: Tensor) -> Any:
+        return adaptive_max_pool1d(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool2d(_AdaptiveMaxPoolNd):
+    """Max of (N, C, H, W) over an output_size grid of adaptive bins (None keeps a size);
+    with return_indices=True also the flat index row * W + col of each maximum."""
+
+    def forward(self, input: Tensor) -> Any:
+        return adaptive_max_pool2d(input, self.output_size, self.return_indices)
+
+
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "MaxPool1d",
+    "MaxPool2d",
+]

@@ -35,6 +35,7 @@ from groundup.nn.rnn_cells import (
     check_state_dtype,
     dtype_error,
 )
+from groundup.nn.utils.rnn import PackedSequence, packed_forward
 from groundup.ops.dropout import dropout as _dropout
 from groundup.ops.recurrent import GRUCell as _GRUFn
 from groundup.ops.recurrent import LSTMCell as _LSTMFn
@@ -174,7 +175,9 @@ class RNNBase(Module):
             )
 
     # ---------------------------------------------------------------- forward
-    def _forward(self, x: Tensor, hx: Any) -> tuple[Tensor, Tensor, Tensor | None]:
+    def _forward(self, x: Tensor, hx: Any) -> tuple[Any, Tensor, Tensor | None]:
+        if isinstance(x, PackedSequence):  # variable lengths: see groundup.nn.utils.rnn
+            return packed_forward(self, x, hx, _run)
         self._check_input(x)
         batched = x.ndim == 3
         if not batched:

@@ -1,5 +1,7 @@
-"""groundup.nn.utils: helpers that act on parameters and their gradients."""
+"""groundup.nn.utils: helpers that act on parameters and their gradients, and `rnn`
+(padding and packing variable-length sequences)."""
 
+from groundup.nn.utils import rnn
 from groundup.nn.utils.clip_grad import (
     clip_grad_norm_,
     clip_grad_value_,
@@ -15,4 +17,5 @@ __all__ = [
     "get_total_norm",
     "parameters_to_vector",
     "vector_to_parameters",
+    "rnn",
 ]
