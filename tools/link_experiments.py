@@ -4,11 +4,14 @@ An experiment names its questions in `@experiment(questions=[...])`; the bank's 
 wants the questions to name the experiment back. This script edits the YAML files in place,
 line by line (comments and layout stay as they are): it adds the experiment id to the
 question's `experiments: [...]` (creating the line if needed) and drops it from
-`planned_experiments`.
+`planned_experiments`. It also keeps `planned_code` honest: a planned path that now
+imports is moved to the question's `code:` list, since the CLI shows every planned path
+as "(planned)"/"(예정)". A planned experiment that is registered but does not cite the
+question is reported (the experiment, not this script, has to cite the question).
 
     .venv/bin/python tools/link_experiments.py [--check]
 
-`--check` changes nothing and exits 1 if a link is missing.
+`--check` changes nothing and exits 1 if a link is missing or an entry is stale.
 """
 
 from __future__ import annotations
@@ -16,13 +19,26 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
+from groundup.lab.bank import load_bank, resolve_code_path
 from groundup.lab.registry import all_experiments
 
 QUESTIONS = Path(__file__).resolve().parents[1] / "src" / "groundup" / "lab" / "questions"
 ID_LINE = re.compile(r"^(\s*)- id: (\S+)\s*$")
 LIST_LINE = re.compile(r"^(\s*)(experiments|planned_experiments): \[(.*)\]\s*$")
+BLOCK_HEAD = re.compile(r"^(\s*)(code|planned_code):\s*$")
+BLOCK_ITEM = re.compile(r"^(\s*)- (\S+)\s*$")
+
+
+def code_exists(path: str) -> bool:
+    """True when a dotted `groundup...` path imports (the bank's own resolver decides)."""
+    try:
+        resolve_code_path(path)
+    except (ImportError, AttributeError):
+        return False
+    return True
 
 
 def _items(text: str) -> list[str]:
@@ -78,6 +94,79 @@ def link_file(path: Path, wanted: dict[str, set[str]]) -> list[str]:
     return changes
 
 
+def _blocks(segment: list[str]) -> dict[str, tuple[int, int, str]]:
+    """`{field: (header index, end index, item indent)}` of the block lists in a question."""
+    found: dict[str, tuple[int, int, str]] = {}
+    i = 0
+    while i < len(segment):
+        m = BLOCK_HEAD.match(segment[i])
+        if not m:
+            i += 1
+            continue
+        j, item_indent = i + 1, m.group(1) + "  "
+        while j < len(segment) and BLOCK_ITEM.match(segment[j]):
+            item_indent = BLOCK_ITEM.match(segment[j]).group(1)  # type: ignore[union-attr]
+            j += 1
+        found[m.group(2)] = (i, j, item_indent)
+        i = j
+    return found
+
+
+def promote_code(path: Path, exists: Callable[[str], bool] = code_exists) -> list[str]:
+    """Move every `planned_code` path of `path` that `exists` into the question's `code`."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    starts = [i for i, line in enumerate(lines) if ID_LINE.match(line)] + [len(lines)]
+    out, changes = lines[: starts[0]], []
+    for a, b in zip(starts, starts[1:], strict=False):
+        seg = lines[a:b]
+        blocks = _blocks(seg)
+        planned_block = blocks.get("planned_code")
+        planned = _block_items(seg, planned_block) if planned_block else []
+        landed = [p for p in planned if exists(p)]
+        if not planned_block or not landed:
+            out += seg
+            continue
+        qid = ID_LINE.match(seg[0]).group(2)  # type: ignore[union-attr]
+        changes.append(f"{qid}: planned_code -> code: {landed}")
+        h, e, ind = planned_block
+        kept = [p for p in planned if p not in landed]
+        planned_lines = [seg[h], *(f"{ind}- {p}\n" for p in kept)] if kept else []
+        if "code" in blocks:
+            ch, ce, cind = blocks["code"]
+            have = _block_items(seg, blocks["code"])
+            added = [f"{cind}- {p}\n" for p in landed if p not in have]
+            # edit the later block first so the earlier indices stay valid
+            if ch < h:
+                seg[h:e] = planned_lines
+                seg[ce:ce] = added
+            else:
+                seg[ce:ce] = added
+                seg[h:e] = planned_lines
+        else:
+            code_head = seg[h].replace("planned_code:", "code:", 1)
+            seg[h:e] = [code_head, *(f"{ind}- {p}\n" for p in landed), *planned_lines]
+        out += seg
+    if changes:
+        path.write_text("".join(out), encoding="utf-8")
+    return changes
+
+
+def _block_items(segment: list[str], block: tuple[int, int, str]) -> list[str]:
+    h, e, _ = block
+    return [BLOCK_ITEM.match(line).group(2) for line in segment[h + 1 : e]]  # type: ignore[union-attr]
+
+
+def stale_planned_experiments(registered: set[str]) -> list[str]:
+    """Planned experiments that are registered already (whatever questions they cite)."""
+    return [
+        f"{q.id}: planned experiment {eid!r} is registered; list it under `experiments` "
+        "once it cites the question, or drop it"
+        for q in load_bank(QUESTIONS)
+        for eid in q.planned_experiments
+        if eid in registered
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="report missing links only")
@@ -88,12 +177,14 @@ def main() -> int:
             wanted.setdefault(qid, set()).add(exp.id)
     changes: list[str] = []
     for path in sorted(QUESTIONS.glob("*.yaml")):
+        if path.name.startswith("_"):
+            continue
+        original = path.read_text(encoding="utf-8")
+        changes += link_file(path, wanted)
+        changes += promote_code(path)
         if args.check:
-            original = path.read_text(encoding="utf-8")
-            changes += link_file(path, wanted)
             path.write_text(original, encoding="utf-8")
-        else:
-            changes += link_file(path, wanted)
+    changes += stale_planned_experiments({e.id for e in all_experiments()})
     print("\n".join(changes) if changes else "every experiment is linked")
     return 1 if args.check and changes else 0
 

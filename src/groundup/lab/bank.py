@@ -295,3 +295,21 @@ def resolve_code_path(path: str) -> Any:
             obj = getattr(obj, attr)
         return obj
     raise ImportError(f"cannot import any prefix of {path!r}")
+
+
+def stale_planned_code(bank: QuestionBank | None = None) -> list[str]:
+    """`planned_code` paths that import already, as "question id: path" lines.
+
+    A planned path is shown as "(planned)"/"(예정)"; once the code exists it belongs in
+    `code`. `tools/link_experiments.py` moves such paths over.
+    """
+    bank = bank if bank is not None else load_bank()
+    stale = []
+    for q in bank:
+        for path in q.planned_code:
+            try:
+                resolve_code_path(path)
+            except (ImportError, AttributeError):
+                continue
+            stale.append(f"{q.id}: {path} exists; move it from `planned_code` to `code`")
+    return stale

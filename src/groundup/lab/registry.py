@@ -309,4 +309,12 @@ def check_question_links(bank: QuestionBank | None = None) -> list[str]:
                 problems.append(f"question {q.id!r} lists unregistered experiment {eid!r}")
             elif q.id not in experiments[eid].questions:
                 problems.append(f"question {q.id!r} lists {eid!r}, which does not cite it back")
+        for eid in q.planned_experiments:
+            # one that cites the question back is reported above ("move it ...")
+            if eid in experiments and q.id not in experiments[eid].questions:
+                problems.append(
+                    f"question {q.id!r} plans experiment {eid!r}, which is registered already: "
+                    "have the experiment cite the question and list it under `experiments`, "
+                    "or drop it from `planned_experiments`"
+                )
     return problems
