@@ -143,3 +143,53 @@ def test_valley_experiment_reports_published_numbers_beside_ours() -> None:
     assert rows["Adam"]["published_y"] == 0.318 and round(rows["Adam"]["y"], 3) == 0.318
     assert "valley_trajectories" in result.figures
     assert result.passed, result.report()
+
+
+def _adam_runs(make, steps: int = 6) -> list[np.ndarray]:
+    """Parameter values after each of `steps` updates on a small least-squares loss."""
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((8, 3))
+    b = rng.standard_normal(8)
+    theta = Tensor(rng.standard_normal(3), requires_grad=True)
+    opt = make([theta])
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        r = Tensor(a) @ theta - Tensor(b)
+        (r * r).sum().backward()
+        opt.step()
+        out.append(theta._data.copy())
+    return out
+
+
+def test_adam_copy_with_both_corrections_is_adam() -> None:
+    from groundup.optim import Adam
+
+    ours = _adam_runs(lambda ps: optimizers.AdamCopy(ps, lr=0.1))
+    np.testing.assert_allclose(ours, _adam_runs(lambda ps: Adam(ps, lr=0.1)), rtol=1e-12)
+
+
+def test_adam_copy_without_corrections_is_the_raw_update() -> None:
+    """m / (sqrt(v) + eps) with m and v the plain moving averages, written in NumPy."""
+    ours = _adam_runs(lambda ps: optimizers.AdamCopy(ps, lr=0.1, correct_m=False, correct_v=False))
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((8, 3))
+    b = rng.standard_normal(8)
+    theta = rng.standard_normal(3)
+    m, v = np.zeros(3), np.zeros(3)
+    for step in ours:
+        g = 2 * a.T @ (a @ theta - b)
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        theta = theta - 0.1 * m / (np.sqrt(v) + 1e-8)
+        np.testing.assert_allclose(step, theta, rtol=1e-12)
+
+
+def test_predicted_bias_ratios_are_the_answers_numbers() -> None:
+    t = np.array([1.0, 10.0])
+    none = optimizers._predicted_ratio("no correction", t)
+    assert round(float(none[0]), 1) == 3.2 and round(float(none[1]), 1) == 6.5
+    np.testing.assert_allclose(optimizers._predicted_ratio("no m correction", t), 1 - 0.9**t)
+    np.testing.assert_allclose(
+        optimizers._predicted_ratio("no v correction", t), 1 / np.sqrt(1 - 0.999**t)
+    )

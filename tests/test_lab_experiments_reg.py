@@ -183,3 +183,72 @@ def test_groundup_twin_is_short_and_trains() -> None:
         acc = float(np.mean(model(Tensor(x_test)).numpy().argmax(1) == y_test))
     assert acc > 0.9
     assert capacity.code_lines(inspect.getsource(capacity.groundup_mlp)) < 25
+
+
+def test_overfit_adam_l2_step_equals_torch() -> None:
+    """The step the overfitting runs take: torch's Adam with weight_decay (L2 in the
+    gradient) on the Linear weights only, biases undecayed."""
+    from groundup.lab.experiments import regularization
+
+    rng = np.random.default_rng(0)
+    model = book_mlp(8, [4], 3, rng)
+    x = rng.random((60, 8)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    data = SplitData("toy", x, y, x, y, 3)
+    tmodel = torch.nn.Sequential(torch.nn.Linear(8, 4), torch.nn.ReLU(), torch.nn.Linear(4, 3))
+    tmodel.load_state_dict({k: torch.tensor(np.asarray(v)) for k, v in model.state_dict().items()})
+    regularization._train_adam(model, data, 3, np.random.default_rng(7), lr=0.01, weight_decay=0.3)
+    opt = torch.optim.Adam(
+        [
+            {"params": [tmodel[0].weight, tmodel[2].weight], "weight_decay": 0.3},
+            {"params": [tmodel[0].bias, tmodel[2].bias]},
+        ],
+        lr=0.01,
+    )
+    batches = np.random.default_rng(7)
+    for _ in range(3):
+        idx = batches.choice(60, regularization.BATCH)  # the batches _train_adam drew
+        loss = torch.nn.functional.cross_entropy(tmodel(torch.tensor(x[idx])), torch.tensor(y[idx]))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for key, value in tmodel.state_dict().items():
+        np.testing.assert_allclose(np.asarray(model.state_dict()[key]), value.numpy(), rtol=1e-5)
+
+
+def test_overfit_runs_are_reproducible_and_dropout_changes_them(monkeypatch) -> None:
+    """A run depends on its seed only (data split, init, batches, dropout masks), whatever
+    ran before it; a tiny configuration stands in for the real one."""
+    from groundup.lab.experiments import regularization
+
+    tiny = {"hidden": [16], "lr": 1e-2, "steps": 20, "seeds": 2}
+    monkeypatch.setitem(regularization.OVERFIT, "quick", tiny)
+    a, norm_a = regularization._overfit_run("digits", "quick", 3, dropout=0.5)
+    regularization._overfit_run("digits", "quick", 4)  # advances every global generator
+    b, norm_b = regularization._overfit_run("digits", "quick", 3, dropout=0.5)
+    assert a.test == b.test and a.train == b.train and norm_a == norm_b
+    assert a.epochs == [20]
+    c, _ = regularization._overfit_run("digits", "quick", 3)
+    assert c.test != a.test or c.train != a.train
+    d, norm_d = regularization._overfit_run("digits", "quick", 3, weight_decay=1.0)
+    assert norm_d < regularization._overfit_run("digits", "quick", 3)[1]
+
+
+def test_overfit_margins_are_stated_in_the_claims() -> None:
+    from groundup.lab.experiments import regularization
+    from groundup.lab.experiments._training import Curves
+    from groundup.lab.registry import ExperimentResult
+
+    def curves(train: float, test: float) -> Curves:
+        return Curves([1], [train], [test])
+
+    result = ExperimentResult()
+    base = [curves(1.0, 0.30), curves(1.0, 0.31)]
+    reg = [curves(1.0, 0.33), curves(1.0, 0.305)]  # gain +0.0125 on average, 1 of 2 seeds
+    regularization._compare(result, base, reg, [0, 1], 0.01, "dropout 0.5", "dropout")
+    assert result.claims == {
+        "overfits_without": True,
+        "test_accuracy_improves": False,  # higher on only 1 of 2 seeds
+        "gap_shrinks": True,
+    }
+    assert "margin 0.01" in result.statements["test_accuracy_improves"]

@@ -120,6 +120,54 @@ def test_adaptive_avg_pool2d_matches_torch(size, dtype):
     check_op(lambda x: gF.adaptive_avg_pool2d(x, size), lambda x: F.adaptive_avg_pool2d(x, size), x)
 
 
+INT_POOLS = [
+    ("max_pool2d", np.int64, dict(kernel_size=3, stride=2, padding=1)),
+    ("max_pool2d", np.uint8, dict(kernel_size=2, padding=1, ceil_mode=True)),
+    ("max_pool2d", np.int32, dict(kernel_size=(2, 3), dilation=(2, 1))),
+    ("avg_pool2d", np.int64, dict(kernel_size=2)),
+    ("avg_pool2d", np.int64, dict(kernel_size=3, stride=1, padding=1)),
+    ("avg_pool2d", np.int64, dict(kernel_size=3, stride=1, padding=1, count_include_pad=False)),
+    ("avg_pool2d", np.int64, dict(kernel_size=2, divisor_override=3)),
+    ("avg_pool1d", np.int64, dict(kernel_size=3, stride=2, padding=1)),
+]
+
+
+@pytest.mark.parametrize(("op", "dtype", "kw"), INT_POOLS, ids=str)
+def test_integer_pooling_matches_torch(op, dtype, kw):
+    """torch pools integers for max_pool2d (any integer type: padding is the type's
+    minimum) and average pooling (int64: the mean truncated toward zero)."""
+    shape = (2, 3, 9) if op.endswith("1d") else (2, 3, 7, 6)
+    low = 0 if np.iinfo(dtype).min == 0 else -50
+    x = np.random.default_rng(0).integers(low, 50, shape).astype(dtype)
+    ours = getattr(gF, op)(gu.tensor(x), **kw).numpy()
+    theirs = getattr(F, op)(torch.tensor(x), **kw).numpy()
+    assert ours.dtype == theirs.dtype
+    np.testing.assert_array_equal(ours, theirs)
+
+
+NO_KERNEL = [
+    ("max_pool1d", np.int64),
+    ("max_pool2d", np.bool_),
+    ("avg_pool2d", np.int32),
+    ("adaptive_avg_pool2d", np.int64),
+]
+
+
+@pytest.mark.parametrize(("op", "dtype"), NO_KERNEL)
+def test_integer_pooling_without_a_torch_kernel_is_not_implemented(op, dtype):
+    x = np.zeros((1, 2, 4) if op.endswith("1d") else (1, 2, 4, 4), dtype)
+    size = 1 if op.startswith("adaptive") else 2
+    with pytest.raises(NotImplementedError, match="floating-point"):
+        getattr(gF, op)(gu.tensor(x), size)
+
+
+def test_adaptive_pooling_to_size_zero_is_empty_as_in_torch():
+    x = randn(2, 3, 4, 5)
+    for size in (0, (0, 2), (3, 0)):
+        y = gF.adaptive_avg_pool2d(gu.tensor(x), size)
+        assert y.shape == F.adaptive_avg_pool2d(torch.tensor(x), size).shape
+
+
 def test_global_average_pooling_is_the_mean_of_each_map():
     x = randn(2, 4, 5, 3)
     y = gF.adaptive_avg_pool2d(gu.tensor(x), 1).numpy()
@@ -193,11 +241,13 @@ def test_errors_name_the_layer_the_input_and_what_failed():
     with pytest.raises(RuntimeError, match=r"AvgPool1d.*: expected a 2-D \(unbatched\) or 3-D"):
         nn.AvgPool1d(2)(gu.tensor(np.zeros((1, 1, 4, 4))))
     with pytest.raises(TypeError, match="floating-point"):
-        gF.max_pool2d(gu.tensor(np.zeros((1, 1, 4, 4), np.int64)), 2)
+        gF.max_pool2d(gu.tensor(np.zeros((1, 1, 4, 4), np.bool_)), 2)
+    with pytest.raises(TypeError, match="floating-point"):
+        gF.max_pool1d(gu.tensor(np.zeros((1, 1, 4), np.int64)), 2)
     with pytest.raises(ValueError, match="divisor_override must be non-zero"):
         gF.avg_pool2d(gu.tensor(np.zeros((1, 1, 4, 4))), 2, divisor_override=0)
-    with pytest.raises(RuntimeError, match="output_size .* must be positive"):
-        gF.adaptive_avg_pool2d(gu.tensor(np.zeros((1, 1, 4, 4))), 0)
+    with pytest.raises(RuntimeError, match="output_size .* must be non-negative"):
+        gF.adaptive_avg_pool2d(gu.tensor(np.zeros((1, 1, 4, 4))), -1)
 
 
 @given(

@@ -97,7 +97,15 @@ from groundup.ops.indexing import *  # noqa: F403
 from groundup.ops.sorting import *  # noqa: F403
 from groundup.ops.layout import *  # noqa: F403
 from groundup.ops.products import *  # noqa: F403
+from groundup.ops.linalg_torch import *  # noqa: F403
 from groundup.ops.conversion import *  # noqa: F403
+from groundup.ops.special import *  # noqa: F403
+from groundup.ops.reduce_extra import *  # noqa: F403
+from groundup.ops.counting import *  # noqa: F403
+from groundup.ops.pairwise import *  # noqa: F403
+from groundup.ops.shape_extra import *  # noqa: F403
+from groundup.ops.dtype_info import *  # noqa: F403
+from groundup.ops.sampling import *  # noqa: F403
 from groundup.ops.nn_torch import *  # noqa: F403
 from groundup.random import get_rng_state, manual_seed, set_rng_state
 from groundup.serialization import load, save
@@ -134,7 +142,7 @@ bool_ = bool = np.dtype(np.bool_)  # noqa: A001
 __version__ = "0.1.0"
 
 # Subpackages last: they import the names above.
-from groundup import data, inspect, linalg, nn, optim  # noqa: E402
+from groundup import autograd, data, inspect, linalg, nn, optim  # noqa: E402
 
 __all__ = [
     "Tensor",
@@ -170,6 +178,7 @@ __all__ = [
     "int32",
     "int64",
     "is_grad_enabled",
+    "autograd",
     "linalg",
     "log",
     "log_softmax",

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from groundup.function import Function, refresh_view, torch_type_name
-from groundup.random import default_generator
+from groundup.random import generator_for
 from groundup.tensor import Tensor, is_grad_enabled, no_grad
 
 
@@ -300,9 +300,10 @@ def _fill_with(self: Tensor, name: str, values: np.ndarray) -> Tensor:
     return apply_inplace(self, lambda a: Replaced.apply(a, values), (), {}, name)
 
 
-def _rng(generator: Any) -> np.random.Generator:
-    """The global generator (`manual_seed`), or a NumPy Generator passed as `generator=`."""
-    return default_generator() if generator is None else generator
+def _rng(generator: Any, name: str) -> np.random.Generator:
+    """The global generator (`manual_seed`), or the groundup.Generator (or NumPy Generator)
+    passed as `generator=`."""
+    return generator_for(generator, name)
 
 
 def _floating(self: Tensor, name: str) -> None:
@@ -315,7 +316,7 @@ def uniform_(self: Tensor, a: float = 0.0, b: float = 1.0, *, generator: Any = N
     _floating(self, "uniform_")
     if a > b:
         raise RuntimeError(f"uniform_(): expects a <= b, got a={a} and b={b}")
-    return _fill_with(self, "uniform_", _rng(generator).uniform(a, b, self.shape))
+    return _fill_with(self, "uniform_", _rng(generator, "uniform_").uniform(a, b, self.shape))
 
 
 def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any = None) -> Tensor:
@@ -323,14 +324,14 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *, generator: Any
     _floating(self, "normal_")
     if std < 0:
         raise RuntimeError(f"normal_(): expects std >= 0.0, but found std {std}")
-    return _fill_with(self, "normal_", _rng(generator).normal(mean, std, self.shape))
+    return _fill_with(self, "normal_", _rng(generator, "normal_").normal(mean, std, self.shape))
 
 
 def bernoulli_(self: Tensor, p: float = 0.5, *, generator: Any = None) -> Tensor:
     """Fill with 0/1 samples that are 1 with probability p."""
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_(): expects 0 <= p <= 1, got p={p}")
-    return _fill_with(self, "bernoulli_", _rng(generator).random(self.shape) < p)
+    return _fill_with(self, "bernoulli_", _rng(generator, "bernoulli_").random(self.shape) < p)
 
 
 def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> Tensor:
@@ -338,7 +339,8 @@ def exponential_(self: Tensor, lambd: float = 1.0, *, generator: Any = None) -> 
     _floating(self, "exponential_")
     if lambd <= 0:
         raise RuntimeError(f"exponential_(): expects lambd > 0.0, but found lambd={lambd}")
-    return _fill_with(self, "exponential_", _rng(generator).exponential(1 / lambd, self.shape))
+    rng = _rng(generator, "exponential_")
+    return _fill_with(self, "exponential_", rng.exponential(1 / lambd, self.shape))
 
 
 def random_(
@@ -355,7 +357,7 @@ def random_(
             from_, to = 0, from_
     if from_ >= to:
         raise RuntimeError(f"random_(): expects from < to, got from={from_} and to={to}")
-    return _fill_with(self, "random_", _rng(generator).integers(from_, to, self.shape))
+    return _fill_with(self, "random_", _rng(generator, "random_").integers(from_, to, self.shape))
 
 
 # ----------------------------------------------------------------- index_put

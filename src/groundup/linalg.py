@@ -1,8 +1,17 @@
-"""torch.linalg's norms: vector_norm, matrix_norm, and norm (which picks one of the two).
+"""groundup's torch.linalg: norms, decompositions, solvers and matrix functions, batched over
+leading dims, with torch's signatures, dtypes, errors and gradients.
 
     gu.linalg.vector_norm(x)                  # sqrt(sum x_i^2) over all elements
     gu.linalg.vector_norm(x, ord=1, dim=-1)   # sum |x_i| along the last dim
     gu.linalg.matrix_norm(A, ord="nuc")       # the sum of the singular values of each matrix
+    gu.linalg.solve(A, b)                     # x with A x = b
+    L, V = gu.linalg.eigh(S)                  # S = V diag(L) V^T for a symmetric S
+
+The norms and `cond` are here; the other ops live in groundup/ops/linalg_*.py (solve: det,
+inv, solve, cholesky; lu: lu_factor, lu, solve_triangular; decomp: eigh, svd, qr; funcs:
+matrix_power, matrix_exp, multi_dot, vecdot, cross; lstsq: pinv, matrix_rank, lstsq) and are
+re-exported below. A singular (or not positive-definite) input raises `LinAlgError`, a
+RuntimeError, as in torch.
 
 Matrix norms are built from other ops, as torch builds them, so their gradients are the
 same: 'fro' is the vector 2-norm over two dims; 1/-1 (inf/-inf) the largest/smallest
@@ -18,11 +27,79 @@ from typing import Any
 import numpy as np
 
 from groundup.function import Function, normalize_dim
+from groundup.ops.elementwise import masked_fill
+from groundup.ops.linalg import matmul
+from groundup.ops.linalg_core import LinAlgError, check_matrix, check_tensor
+from groundup.ops.linalg_decomp import (
+    eig,
+    eigh,
+    eigvals,
+    eigvalsh,
+    qr,
+    svd,
+    svdvals,
+)
+from groundup.ops.linalg_funcs import (
+    cross,
+    diagonal,
+    matrix_exp,
+    matrix_power,
+    multi_dot,
+    vecdot,
+)
+from groundup.ops.linalg_lstsq import lstsq, matrix_rank, pinv
+from groundup.ops.linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve, solve_triangular
+from groundup.ops.linalg_solve import (
+    cholesky,
+    cholesky_ex,
+    det,
+    inv,
+    inv_ex,
+    slogdet,
+    solve,
+    solve_ex,
+)
 from groundup.ops.reduce import _axes, _regrow, amax, amin
 from groundup.ops.reduce import sum as _sum
 from groundup.tensor import Tensor
 
-__all__ = ["matrix_norm", "norm", "vector_norm"]
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cholesky_ex",
+    "cond",
+    "cross",
+    "det",
+    "diagonal",
+    "eig",
+    "eigh",
+    "eigvals",
+    "eigvalsh",
+    "inv",
+    "inv_ex",
+    "lstsq",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
+    "matmul",
+    "matrix_exp",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_ex",
+    "solve_triangular",
+    "svd",
+    "svdvals",
+    "vecdot",
+    "vector_norm",
+]
 
 
 def _sgn(x: np.ndarray) -> np.ndarray:
@@ -85,20 +162,6 @@ class VectorNorm(Function):
         return dx, None, None, None
 
 
-class SvdVals(Function):
-    """The singular values s of each matrix (..., m, n) -> (..., min(m, n)), descending.
-    A = U diag(s) V^T, and ds_i = u_i^T dA v_i, so dL/dA = U diag(dL/ds) V^T."""
-
-    saves = ()
-
-    def forward(self, a: np.ndarray) -> np.ndarray:
-        self.u, s, self.vh = np.linalg.svd(a, full_matrices=False)
-        return s
-
-    def backward(self, grad: np.ndarray) -> np.ndarray:
-        return self.u @ (grad[..., :, None] * self.vh)  # (..., m, k) @ (..., k, n)
-
-
 # ------------------------------------------------------------------ functional API
 def _floating_input(op: str, x: Tensor, dtype: Any) -> Tensor:
     """torch's checks: a floating input, and `dtype=` only widens it (then it is cast)."""
@@ -153,7 +216,7 @@ def vector_norm(
 def _svdvals(a: Tensor, d0: int, d1: int) -> Tensor:
     """The singular values of the matrices spanned by dims (d0, d1)."""
     batch = [i for i in range(a.ndim) if i not in (d0, d1)]
-    return SvdVals.apply(a.permute(*batch, d0, d1))  # (*batch, m, n) -> (*batch, k)
+    return svdvals(a.permute(*batch, d0, d1))  # (*batch, m, n) -> (*batch, k)
 
 
 def _largest(x: Tensor, dim: int, keepdim: bool) -> Tensor:
@@ -228,3 +291,44 @@ def norm(
     if isinstance(ord, str) or ord is not None and matrix:
         return matrix_norm(A, ord, (0, 1) if dims is None else dims, keepdim, dtype=dtype)
     return vector_norm(A, 2 if ord is None else ord, dims, keepdim, dtype=dtype)
+
+
+def _ord_text(p: Any) -> str:
+    """ord as torch prints it in cond's messages: 1, 1.000000, inf, fro."""
+    if isinstance(p, (str, int, np.integer)) or math.isinf(p):
+        return str(p)
+    return f"{p:.6f}"
+
+
+def cond(A: Tensor, p: Any = None) -> Tensor:
+    """The condition number of each matrix in the norm `p`: ||A||_p ||A^{-1}||_p, and for
+    p = None or 2 (-2) the ratio of the largest and smallest (smallest and largest) singular
+    values (any shape). As in torch, 'nuc' is computed from the singular values too, the
+    other norms from inv_ex, and a singular matrix has cond inf (nan for a zero matrix with
+    p = None, 2 or 'nuc': 0 / 0)."""
+    op = "linalg.cond"
+    check_tensor(op, A, "A")
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor must have at least 2 dimensions.")
+    numeric = not isinstance(p, str) and p is not None
+    if not (p is None or p in ("fro", "nuc") or numeric and abs(p) in (1, 2, math.inf)):
+        raise RuntimeError(f"{op} got an invalid norm type: {p}")
+    by_svd = p is None or numeric and abs(p) == 2
+    if not by_svd:
+        check_matrix(f"{op}(ord={_ord_text(p)})", A, kind="any")
+    if A._data.size == 0:  # torch: 0 for empty matrices
+        check_matrix("linalg.svd" if by_svd else "linalg.inv", A, square=not by_svd, kind="lapack")
+        return Tensor._make(np.zeros(A.shape[:-2], A.dtype), False)
+    if by_svd or p == "nuc":
+        s = svdvals(A)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 1 / 0 = inf, 0 / 0 = nan
+            if p == "nuc":  # ||A||_nuc ||A^{-1}||_nuc = sum(s) sum(1 / s)
+                return s.sum(-1) * (1 / s).sum(-1)
+            largest, smallest = s[..., :1], s[..., -1:]
+            ratio = smallest / largest if p == -2 else largest / smallest
+            return ratio.squeeze(-1)
+    inverse, info = inv_ex(A)
+    singular = info._data > 0  # torch: cond is inf there (the inverse holds inf/nan)
+    inverse = masked_fill(inverse, Tensor._make(singular[..., None, None], False), 0.0)
+    product = matrix_norm(A, p) * matrix_norm(inverse, p)
+    return masked_fill(product, Tensor._make(singular, False), math.inf)

@@ -8,24 +8,53 @@
 """
 
 from groundup.data.collate import default_collate
-from groundup.data.dataloader import DataLoader
-from groundup.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset
+from groundup.data.dataloader import DataLoader, default_convert
+from groundup.data.dataset import (
+    ChainDataset,
+    ConcatDataset,
+    Dataset,
+    IterableDataset,
+    StackDataset,
+    Subset,
+    TensorDataset,
+)
 from groundup.data.datasets import SplitData, digits, load_idx_dataset, mnist1d, read_idx
+from groundup.data.sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from groundup.data.splits import kfold, random_split, train_val_test_split
 from groundup.data.transforms import MinMaxScale, Normalize, Standardize, one_hot
+from groundup.data.worker import WorkerInfo, get_worker_info
 
 __all__ = [
+    "BatchSampler",
+    "ChainDataset",
     "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "IterableDataset",
     "MinMaxScale",
     "Normalize",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
     "SplitData",
+    "StackDataset",
     "Standardize",
     "Subset",
+    "SubsetRandomSampler",
     "TensorDataset",
+    "WeightedRandomSampler",
+    "WorkerInfo",
     "default_collate",
+    "default_convert",
     "digits",
+    "get_worker_info",
     "kfold",
     "load_idx_dataset",
     "mnist1d",

@@ -1,7 +1,9 @@
-"""Map-style datasets: `Dataset`, `TensorDataset`, `Subset`, `ConcatDataset`.
+"""Datasets: map-style `Dataset`, `TensorDataset`, `Subset`, `ConcatDataset`,
+`StackDataset`, and iterable-style `IterableDataset`, `ChainDataset`.
 
-A dataset is anything with `__len__` and `__getitem__(i)` returning one sample. The
-`DataLoader` turns samples into batches. `TensorDataset` keeps whole arrays, so the
+A map-style dataset is anything with `__len__` and `__getitem__(i)` returning one sample;
+an iterable-style one yields its samples from `__iter__` (a stream: files, generators).
+The `DataLoader` turns samples into batches. `TensorDataset` keeps whole arrays, so the
 loader can slice a batch out of them in one NumPy indexing call.
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -104,3 +106,71 @@ class ConcatDataset(Dataset):
 
     def __len__(self) -> int:
         return int(self.cumulative_sizes[-1])
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define `__iter__` (and `__len__` only if they know
+    their length). With `num_workers > 0` every worker iterates its own copy of the
+    dataset, so `__iter__` should use `groundup.data.get_worker_info()` to give each
+    worker its own share of the stream (otherwise every sample arrives once per worker).
+    """
+
+    @abstractmethod
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __getitem__(self, index: int) -> Any:
+        raise NotImplementedError(
+            f"{type(self).__name__} is an IterableDataset: iterate over it instead of indexing"
+        )
+
+    def __len__(self) -> int:
+        raise TypeError(f"{type(self).__name__} is an IterableDataset that defines no __len__")
+
+    def __add__(self, other: Dataset) -> ChainDataset:  # type: ignore[override]
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Iterable datasets one after the other (lazily: each starts when the previous ends)."""
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = datasets
+
+    def __iter__(self) -> Iterator[Any]:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):  # AssertionError, as torch raises
+                raise AssertionError(
+                    f"ChainDataset only supports IterableDataset, got {type(d).__name__}"
+                )
+            yield from d
+
+    def __len__(self) -> int:
+        return sum(len(d) for d in self.datasets)
+
+
+class StackDataset(Dataset):
+    """Several datasets of one length side by side: sample i is `(a[i], b[i], ...)`, or
+    `{"name": a[i], ...}` when they are given by keyword (e.g. images and captions)."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "StackDataset: pass the datasets either positionally (tuple samples) or by "
+                "keyword (dict samples), not both"
+            )
+        datasets = list(args or kwargs.values())
+        if not datasets:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        self._length = len(datasets[0])
+        if any(len(d) != self._length for d in datasets):
+            lengths = [len(d) for d in datasets]
+            raise ValueError(f"StackDataset: size mismatch between datasets of lengths {lengths}")
+        self.datasets: tuple[Dataset, ...] | dict[str, Dataset] = args or kwargs
+
+    def __getitem__(self, index: int) -> Any:
+        if isinstance(self.datasets, dict):
+            return {k: d[index] for k, d in self.datasets.items()}
+        return tuple(d[index] for d in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length

@@ -1,11 +1,16 @@
 """Loading batches in worker processes.
 
-The main process decides every batch's indices. Batch `b` goes to worker `b % W`
-(round robin) over that worker's own pipe, and each worker answers its requests in
-the order it got them, so reading batch `b` from worker `b % W` gives the batches in
-order without any reordering buffer. Each worker is kept `prefetch_factor` requests
+The main process decides every batch's indices. Requests go to the workers round robin,
+each over that worker's own pipe, and each worker answers its requests in the order it
+got them, so reading the answers in the order the requests were sent gives the batches
+in order without any reordering buffer. Each worker is kept `prefetch_factor` requests
 ahead. Workers only fetch and collate; an exception inside a worker is sent back and
 raised again in the main process with the worker's traceback in its message.
+
+For an iterable-style dataset a request only says "your next batch": every worker
+iterates its own copy of the dataset and answers `WorkerDone` once its stream ends; it
+then leaves the rotation, and the others go on in the same round-robin order (as torch).
+Inside a worker, `get_worker_info()` tells the dataset which worker it is in.
 """
 
 from __future__ import annotations
@@ -15,7 +20,9 @@ import multiprocessing
 import pickle
 import random
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -23,7 +30,36 @@ import numpy as np
 
 from groundup.random import manual_seed
 
-Fetch = Callable[[np.ndarray], Any]
+Fetch = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class WorkerInfo:
+    """What `get_worker_info()` returns inside a DataLoader worker: its `id` (0 to
+    `num_workers - 1`), `num_workers`, the `seed` its random generators got, and
+    `dataset`, this worker's copy of the dataset."""
+
+    id: int
+    num_workers: int
+    seed: int
+    dataset: Any
+
+
+_worker_info: WorkerInfo | None = None
+
+
+def get_worker_info() -> WorkerInfo | None:
+    """In a DataLoader worker process, its `WorkerInfo`; in the main process, None.
+
+    An IterableDataset uses it in `__iter__` to give each worker its own share:
+    `info = get_worker_info(); start = info.id if info else 0; step = info.num_workers
+    if info else 1`, then yield every `step`-th sample from `start`.
+    """
+    return _worker_info
+
+
+class WorkerDone:
+    """The answer of a worker whose iterable dataset has no more batches."""
 
 
 class WorkerError:
@@ -58,8 +94,12 @@ def _worker_loop(
     seed: int,
     worker_id: int,
     inherited: Sequence[Connection],
+    num_workers: int = 1,
+    dataset: Any = None,
+    init_fn: Callable[[int], None] | None = None,
 ) -> None:
-    """Body of a worker process: receive index arrays, send back batches."""
+    """Body of a worker process: receive requests (index arrays), send back batches."""
+    global _worker_info
     # A forked worker holds copies of the main process's pipe ends; close them so that
     # when the main process closes its end, this worker sees end-of-file and exits.
     for c in inherited:
@@ -68,13 +108,20 @@ def _worker_loop(
     manual_seed(seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002  (legacy global, used by some datasets)
+    _worker_info = WorkerInfo(worker_id, num_workers, seed, dataset)
+    init_error: WorkerError | None = None
+    if init_fn is not None:
+        try:
+            init_fn(worker_id)
+        except Exception as exc:  # answered to every request, so the main process raises
+            init_error = WorkerError(exc, worker_id)
     try:
         while True:
             indices = conn.recv()
             if indices is None or stop.is_set():
                 break
             try:
-                result = fetch(indices)
+                result = init_error or fetch(indices)
             except Exception as exc:
                 result = WorkerError(exc, worker_id)
             try:
@@ -135,24 +182,34 @@ def _shutdown(conns: list[Connection], procs: list[Any], stop: Any) -> None:
 
 def worker_batches(
     fetch: Fetch,
-    batches: Sequence[np.ndarray],
+    requests: Iterable[Any],
     num_workers: int,
     prefetch_factor: int,
     base_seed: int,
     context: str | Any | None = None,
+    *,
+    dataset: Any = None,
+    worker_init_fn: Callable[[int], None] | None = None,
+    iterable: bool = False,
 ) -> Iterator[Any]:
-    """Yield `fetch(b)` for every index array in `batches`, computed in worker processes.
+    """Yield `fetch(r)` for every request `r`, computed in worker processes, in order.
 
-    Workers are started on the first `next()` and always shut down: when the batches run
-    out, when the consumer stops early (`break` closes this generator) and on errors.
+    Map-style (`iterable=False`): `requests` are index arrays; at most one worker per
+    request is started. Iterable-style: `requests` is endless, every worker answers
+    until it returns `WorkerDone`, and iteration ends when all have. Workers are started
+    on the first `next()` and always shut down: when the batches run out, when the
+    consumer stops early (`break` closes this generator) and on errors.
     """
-    if not batches:
+    pending = iter(requests)
+    first = [r for _, r in zip(range(prefetch_factor * num_workers), pending, strict=False)]
+    if not first:
         return
+    if not iterable:
+        num_workers = min(num_workers, len(first))
     if context is None or isinstance(context, str):
         context = multiprocessing.get_context(context or default_context())
     ctx: Any = context
     forked = ctx.get_start_method() == "fork"
-    num_workers = min(num_workers, len(batches))
     stop = ctx.Event()
     conns: list[Connection] = []
     procs: list[Any] = []
@@ -163,6 +220,7 @@ def worker_batches(
             proc = ctx.Process(
                 target=_worker_loop,
                 args=(fetch, child_end, stop, base_seed + w, w, inherited),
+                kwargs={"num_workers": num_workers, "dataset": dataset, "init_fn": worker_init_fn},
                 daemon=True,
             )
             proc.start()
@@ -170,17 +228,33 @@ def worker_batches(
             conns.append(parent_end)
             procs.append(proc)
 
-        sent = 0
-        while sent < min(len(batches), prefetch_factor * num_workers):
-            w = sent % num_workers
-            _send(conns[w], procs[w], w, batches[sent])
-            sent += 1
-        for b in range(len(batches)):
-            w = b % num_workers
+        active = [True] * num_workers
+        in_flight: deque[int] = deque()  # the worker of each request sent, in order
+        turn = 0  # the next worker in the rotation
+
+        def send(request: Any) -> None:
+            nonlocal turn
+            while not active[turn]:
+                turn = (turn + 1) % num_workers
+            _send(conns[turn], procs[turn], turn, request)
+            in_flight.append(turn)
+            turn = (turn + 1) % num_workers
+
+        def send_next() -> None:  # keep the workers busy: one new request per answer
+            if any(active):
+                for request in pending:
+                    send(request)
+                    break
+
+        for request in first:
+            send(request)
+        while in_flight:
+            w = in_flight.popleft()
             result = _receive(conns[w], procs[w], w)
-            if sent < len(batches):  # keep this worker busy: the next request is its turn
-                _send(conns[w], procs[w], w, batches[sent])
-                sent += 1
+            if isinstance(result, WorkerDone):
+                active[w] = False  # its later requests are answered WorkerDone too
+                continue
+            send_next()
             if isinstance(result, WorkerError):
                 result.reraise()
             yield result

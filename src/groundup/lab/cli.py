@@ -4,6 +4,10 @@
     groundup lab show init.zero-init --lang ko
     groundup lab run init.zero-symmetry --full         # or a question id: all its experiments
     groundup lab report --out runs/lab-report          # then open runs/lab-report/index.html
+    groundup lab drill --topic optimization            # practise: graded, scheduled (FSRS)
+    groundup lab interview --minutes 20                # a mock interview down follow-up chains
+    groundup lab progress --figure progress.png        # per topic: seen, due, recall; streak
+    groundup lab export --format anki --out lab.apkg   # also csv (history) and markdown
 
 `run` and `report` exit with status 1 when a claim fails; an unknown id is one line on
 stderr with the closest ids, and status 1.
@@ -83,6 +87,10 @@ def add_parser(commands: Any) -> None:
         "--skip-experiments", action="store_true", help="pages only: run no experiment"
     )
     report.set_defaults(run=_pipe_safe(_report))
+
+    from groundup.lab.practice.commands import add_parsers as add_practice_parsers
+
+    add_practice_parsers(sub)  # drill, interview, progress, export
 
 
 def _lang_option(parser: argparse.ArgumentParser) -> None:

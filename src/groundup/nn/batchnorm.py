@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InvalidArgumentError, UnsupportedDtypeError, check_sizes
 from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
 from groundup.ops.norm import batch_norm
@@ -43,6 +44,9 @@ class _BatchNorm(Module):
         bias: bool = True,
     ):
         super().__init__()
+        check_sizes(type(self).__name__, num_features=num_features)
+        if not eps >= 0:
+            raise ValueError(f"{type(self).__name__}: eps must be non-negative, got {eps}")
         dtype = factory_dtype(device, dtype)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
@@ -89,7 +93,7 @@ class _BatchNorm(Module):
                 f"input of shape {input.shape}"
             )
         if input.shape[1] != self.num_features:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{type(self).__name__}({self.num_features}) got input of shape {input.shape}: "
                 f"dimension 1 must be the {self.num_features} channels"
             )
@@ -101,15 +105,18 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}: expected more than 1 value per channel when "
                 f"training, got input of shape {input.shape}"
             )
+        if input.dtype.kind != "f":  # before the count, which a refused batch must not move
+            raise UnsupportedDtypeError(
+                f"{type(self).__name__}: expected a floating-point input, got dtype {input.dtype}"
+            )
+        counting = self.training and self.num_batches_tracked is not None
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.num_batches_tracked is not None:
-            self.num_batches_tracked._data += 1
-            if self.momentum is None:  # cumulative average: the n-th batch weighs 1/n
-                factor = 1.0 / float(self.num_batches_tracked._data)
+        if counting and self.momentum is None:  # cumulative average: the n-th batch weighs 1/n
+            factor = 1.0 / (float(self.num_batches_tracked._data) + 1)  # type: ignore[union-attr]
         # batch statistics while training, or always when no running ones are kept
         use_batch = self.training or self.running_mean is None
         keep = not self.training or self.track_running_stats  # buffers to read or update
-        return batch_norm(
+        output = batch_norm(
             input,
             self.running_mean if keep else None,
             self.running_var if keep else None,
@@ -119,6 +126,9 @@ class _BatchNorm(Module):
             factor,
             self.eps,
         )
+        if counting:  # only a batch that was normalized counts
+            self.num_batches_tracked._data += 1  # type: ignore[union-attr]
+        return output
 
     def extra_repr(self) -> str:
         return (

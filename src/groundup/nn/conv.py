@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import check_sizes
 from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
 from groundup.ops.conv import _conv
@@ -82,6 +83,9 @@ class _ConvNd(Module):
             )
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _tuple(kernel_size, dims, "kernel_size", layer)
+        check_sizes(
+            layer, in_channels=in_channels, out_channels=out_channels, kernel_size=self.kernel_size
+        )
         self.stride = _tuple(stride, dims, "stride", layer)
         self.dilation = _tuple(dilation, dims, "dilation", layer)
         self.output_padding = _tuple(output_padding, dims, "output_padding", layer)
@@ -240,7 +244,12 @@ class _ConvTransposeNd(_ConvNd):
                     f"smaller than either stride {self.stride} or dilation {self.dilation}"
                 )
 
-    def forward(self, input: Tensor) -> Tensor:
+    def forward(self, input: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        """`output_size` picks the output's spatial size among those the stride allows
+        (torch's: it sets output_padding for this call)."""
+        extra = self.output_padding
+        if output_size is not None:
+            extra = self._output_padding(input, output_size)
         return _conv_transpose(
             self,
             input,
@@ -248,11 +257,41 @@ class _ConvTransposeNd(_ConvNd):
             self.bias,
             self.stride,
             self.padding,
-            self.output_padding,
+            extra,
             self.groups,
             self.dilation,
             dims=self._dims,
         )
+
+    def _output_padding(self, input: Tensor, output_size: Sequence[int]) -> tuple[int, ...]:
+        """The output_padding that makes the spatial size `output_size` (the last dims of
+        it), or torch's ValueError naming the sizes the stride allows."""
+        layer, dims = type(self).__name__, self._dims
+        sizes = [int(s) for s in output_size]
+        if len(sizes) not in (dims, dims + 2):
+            raise ValueError(
+                f"{layer}: output_size must have {dims} or {dims + 2} elements (got {len(sizes)})"
+            )
+        sizes = sizes[-dims:]
+        padding = self.padding if isinstance(self.padding, tuple) else (0,) * dims
+        smallest = [
+            (n - 1) * s - 2 * p + d * (k - 1) + 1
+            for n, s, p, d, k in zip(
+                input.shape[-dims:],
+                self.stride,
+                padding,
+                self.dilation,
+                self.kernel_size,
+                strict=True,
+            )
+        ]
+        largest = [m + s - 1 for m, s in zip(smallest, self.stride, strict=True)]
+        if not all(lo <= n <= hi for n, lo, hi in zip(sizes, smallest, largest, strict=True)):
+            raise ValueError(
+                f"{layer}: requested an output size of {sizes}, but valid sizes range from "
+                f"{smallest} to {largest} (for an input of shape {input.shape})"
+            )
+        return tuple(n - lo for n, lo in zip(sizes, smallest, strict=True))
 
 
 class ConvTranspose1d(_ConvTransposeNd):

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import check_sizes
 from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
 from groundup.ops.embedding import checked_indices, embedding
@@ -35,6 +36,7 @@ class Embedding(Module):
         dtype: Any = None,
     ):
         super().__init__()
+        check_sizes("Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim)
         if scale_grad_by_freq or sparse:
             raise NotImplementedError("Embedding: scale_grad_by_freq and sparse are not supported")
         if padding_idx is not None:

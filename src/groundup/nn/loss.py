@@ -275,6 +275,11 @@ class TripletMarginLoss(_MarginLoss):
         reduce: bool | None = None,
         reduction: str = "mean",
     ):
+        if not margin > 0:
+            raise ValueError(
+                f"TripletMarginLoss: expected margin to be greater than 0, got {margin}; with "
+                "margin <= 0 the loss is zero for triplets already in the wrong order"
+            )
         super().__init__(margin, size_average, reduce, reduction)
         self.p, self.eps, self.swap = p, eps, swap
 

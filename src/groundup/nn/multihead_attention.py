@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InvalidArgumentError
 from groundup.nn import init
 from groundup.nn.linear import Linear
 from groundup.nn.module import Module, Parameter, factory_dtype
@@ -148,13 +149,13 @@ class MultiheadAttention(Module):
         """Raise on shapes torch rejects; return whether the input has a batch dim."""
         name = self._name()
         if query.ndim not in (2, 3):
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{name}: query should be unbatched 2-D (L, E) or batched 3-D, got shape "
                 f"{query.shape}"
             )
         batched = query.ndim == 3
         if key.ndim != query.ndim or value.ndim != query.ndim:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{name}: for a {query.ndim}-D query, key and value must be {query.ndim}-D too, "
                 f"got key {key.shape} and value {value.shape}"
             )
@@ -164,26 +165,28 @@ class MultiheadAttention(Module):
             ("value", value, self.vdim),
         ):
             if t.shape[-1] != size:
-                raise ValueError(f"{name}: {what} of shape {t.shape} must end in {size} features")
+                raise InvalidArgumentError(
+                    f"{name}: {what} of shape {t.shape} must end in {size} features"
+                )
         if not batched:
             s_dim, n_dim = 0, None  # (L, E)
         else:
             s_dim, n_dim = (1, 0) if self.batch_first else (0, 1)  # (N, L, E) or (L, N, E)
         if key.shape[:-1] != value.shape[:-1]:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{name}: key {key.shape} and value {value.shape} must agree in all but the "
                 f"last dim"
             )
         n = query.shape[n_dim] if n_dim is not None else 1
         if n_dim is not None and key.shape[n_dim] != n:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{name}: query {query.shape} and key {key.shape} have different batch sizes"
             )
         length, source = query.shape[s_dim], key.shape[s_dim]
         if key_padding_mask is not None:
             want = (n, source) if batched else (source,)
             if tuple(np.shape(key_padding_mask)) != want:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"{name}: key_padding_mask of shape {tuple(np.shape(key_padding_mask))} "
                     f"must be {'(N, S)' if batched else '(S,)'} = {want} for key {key.shape}"
                 )
@@ -191,7 +194,7 @@ class MultiheadAttention(Module):
             shape = tuple(np.shape(attn_mask))
             allowed = [(length, source), (n * self.num_heads, length, source)]
             if shape not in allowed:
-                raise ValueError(
+                raise InvalidArgumentError(
                     f"{name}: attn_mask of shape {shape} must be (L, S) = {allowed[0]} or "
                     f"(N * num_heads, L, S) = {allowed[1]} for query {query.shape} and key "
                     f"{key.shape}"

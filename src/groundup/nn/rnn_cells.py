@@ -13,18 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InputDtypeError
 from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
 from groundup.ops.recurrent import GRUCell as _GRUFn
 from groundup.ops.recurrent import LSTMCell as _LSTMFn
 from groundup.ops.recurrent import RNNCell as _RNNFn
 from groundup.tensor import Tensor
-
-
-class InputDtypeError(TypeError, ValueError, RuntimeError):
-    """An input whose dtype differs from the weights'. torch raises a ValueError for RNN,
-    LSTM and GRU and a RuntimeError for the cells; the argument has the wrong type, so
-    this is a TypeError too: `except` of any of the three catches it."""
 
 
 def dtype_error(name: str, x: Tensor, weight: Tensor) -> InputDtypeError:

@@ -15,19 +15,29 @@ from typing import TYPE_CHECKING, Any
 from groundup import inplace as _inplace
 from groundup.ops import compare as _compare
 from groundup.ops import conversion as _conversion
+from groundup.ops import counting as _counting
 from groundup.ops import cumulative as _cumulative
+from groundup.ops import dtype_info as _dtype_info
 from groundup.ops import indexing as _indexing
 from groundup.ops import layout as _layout
+from groundup.ops import linalg_torch as _linalg_torch
 from groundup.ops import math as _math
 from groundup.ops import math_binary as _math_binary
 from groundup.ops import math_sign as _math_sign
+from groundup.ops import pairwise as _pairwise
 from groundup.ops import products as _products
+from groundup.ops import reduce_extra as _reduce_extra
+from groundup.ops import sampling as _sampling
+from groundup.ops import shape_extra as _shape_extra
 from groundup.ops import sorting as _sorting
+from groundup.ops import special as _special
 from groundup.ops import statistics as _statistics
 from groundup.ops.activation import gelu, leaky_relu, log_softmax, relu, sigmoid, softmax, tanh
 from groundup.ops.compare import *  # noqa: F403
 from groundup.ops.conversion import *  # noqa: F403
+from groundup.ops.counting import *  # noqa: F403
 from groundup.ops.cumulative import *  # noqa: F403
+from groundup.ops.dtype_info import *  # noqa: F403
 from groundup.ops.elementwise import (
     abs,
     add,
@@ -50,9 +60,11 @@ from groundup.ops.elementwise import (
 from groundup.ops.indexing import *  # noqa: F403
 from groundup.ops.layout import *  # noqa: F403
 from groundup.ops.linalg import matmul
+from groundup.ops.linalg_torch import *  # noqa: F403
 from groundup.ops.math import *  # noqa: F403
 from groundup.ops.math_binary import *  # noqa: F403
 from groundup.ops.math_sign import *  # noqa: F403
+from groundup.ops.pairwise import *  # noqa: F403
 from groundup.ops.products import *  # noqa: F403
 from groundup.ops.reduce import (
     amax,
@@ -67,6 +79,8 @@ from groundup.ops.reduce import (
     sum,
     var,
 )
+from groundup.ops.reduce_extra import *  # noqa: F403
+from groundup.ops.sampling import *  # noqa: F403
 from groundup.ops.shape import (
     chunk,
     expand,
@@ -81,7 +95,9 @@ from groundup.ops.shape import (
     unsqueeze,
     view,
 )
+from groundup.ops.shape_extra import *  # noqa: F403
 from groundup.ops.sorting import *  # noqa: F403
+from groundup.ops.special import *  # noqa: F403
 from groundup.ops.statistics import *  # noqa: F403
 
 if TYPE_CHECKING:
@@ -98,7 +114,15 @@ _FAMILIES = (
     _sorting,
     _layout,
     _products,
+    _linalg_torch,
     _conversion,
+    _special,
+    _reduce_extra,
+    _counting,
+    _pairwise,
+    _shape_extra,
+    _dtype_info,
+    _sampling,
 )
 
 TENSOR_METHODS: dict[str, Callable[..., Any]] = {

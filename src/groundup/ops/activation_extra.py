@@ -183,13 +183,15 @@ class Shrink(Function):
 
 
 class Threshold(Function):
-    """x where x > threshold, else `value`; the gradient is 1 where x > threshold."""
+    """`value` where x <= threshold, else x; the gradient is 1 where x is kept. As in torch,
+    a NaN compares false, so a NaN input stays NaN and a NaN threshold keeps every x."""
 
     saves = ()
 
     def forward(self, x: np.ndarray, threshold: float, value: float) -> np.ndarray:
-        self.passes = x > threshold
-        return np.where(self.passes, x, np.asarray(value).astype(x.dtype))
+        replaced = x <= threshold
+        self.passes = ~replaced
+        return np.where(replaced, np.asarray(value).astype(x.dtype), x)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, None, None]:
         return grad * self.passes, None, None
@@ -292,7 +294,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 
 
 def threshold(input: Tensor, threshold: float, value: float) -> Tensor:  # noqa: A002
-    """x where x > threshold, else value (integer tensors stay integer, as in torch)."""
+    """value where x <= threshold, else x (integer tensors stay integer, as in torch)."""
     if input._data.dtype == np.bool_:
         raise UnsupportedDtypeError("threshold: bool tensors are not supported")
     value = value.item() if isinstance(value, Tensor) else value

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InputDtypeError, InvalidArgumentError
 from groundup.function import Function
 from groundup.inspect.shapes import output_size, same_padding
 from groundup.ops.im2col import (
@@ -154,7 +155,7 @@ def _check_common(
     if not isinstance(groups, (int, np.integer)) or groups < 1:
         raise ValueError(f"{name}: groups must be a positive integer, got {groups!r}")
     if input.dtype != weight.dtype or input.dtype.kind != "f":
-        raise TypeError(
+        raise InputDtypeError(
             f"{name}: input dtype {input.dtype} and weight dtype {weight.dtype} must be the same "
             f"floating type; cast the input (x.to({weight.dtype})) or the model (.to(dtype))"
         )
@@ -228,7 +229,7 @@ def _conv(
     else:
         pads = [(p, p) for p in _ints(padding, dims, "padding", name)]
     if min(strides) < 1 or min(dilations) < 1 or min(p for pair in pads for p in pair) < 0:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{name}: stride {strides} and dilation {dilations} must be positive and padding "
             f"{padding} non-negative"
         )

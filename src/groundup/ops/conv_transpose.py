@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InvalidArgumentError
 from groundup.function import Function
 from groundup.inspect.shapes import conv_transpose_output_shape
 from groundup.ops.conv import _as4d, _as_pair, _check_common, _ints
@@ -119,6 +120,11 @@ def _conv_transpose(
     pads = _ints(padding, dims, "padding", name)
     extra = _ints(output_padding, dims, "output_padding", name)
     dilations = _ints(dilation, dims, "dilation", name)
+    if min(strides) < 1 or min(dilations) < 1 or min(pads) < 0:
+        raise InvalidArgumentError(
+            f"{name}: stride {strides} and dilation {dilations} must be positive and padding "
+            f"{pads} non-negative"
+        )
     for op, s, d in zip(extra, strides, dilations, strict=True):
         if not 0 <= op < max(s, d):
             raise ValueError(

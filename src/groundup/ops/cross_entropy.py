@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InputDtypeError, InvalidArgumentError
 from groundup.function import Function
 from groundup.ops.loss import _float_input, _reduce_rows, _same_dtype, resolve_reduction
 from groundup.tensor import Tensor
@@ -157,10 +158,10 @@ def _check_class_targets(
     """
     _float_input(op, input)
     if input.ndim == 0:
-        raise ValueError(f"{op}: expected input of shape (N, C, ...) or (C,), got ()")
+        raise InvalidArgumentError(f"{op}: expected input of shape (N, C, ...) or (C,), got ()")
     n_classes = input.shape[1] if input.ndim > 1 else input.shape[0]
     if weight is not None and weight.shape != (n_classes,):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{op}: weight must have shape ({n_classes},), one per class of input "
             f"{input.shape}, got {weight.shape}"
         )
@@ -168,7 +169,7 @@ def _check_class_targets(
     index_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
     if target.shape == input.shape and op == "cross_entropy":
         if target.dtype.kind != "f":
-            raise TypeError(
+            raise InputDtypeError(
                 f"{op}: a target of the input's shape {input.shape} holds class probabilities "
                 f"and must be floating point, got dtype {target.dtype}; class indices "
                 f"have shape {index_shape}"
@@ -179,14 +180,15 @@ def _check_class_targets(
         return True
     if target.shape != index_shape:
         also = f" or class probabilities of shape {input.shape}" if op == "cross_entropy" else ""
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{op}: input of shape {input.shape} needs class indices of shape {index_shape}"
             f"{also}, got target of shape {target.shape}"
         )
-    if target.dtype.kind not in "iu":
-        raise TypeError(
+    if target.dtype not in (np.int64, np.uint8):  # torch's index types: Long and Byte
+        raise InputDtypeError(
             f"{op}: class-index targets must be integers, got dtype {target.dtype} "
-            f"(for input {input.shape} and target {target.shape})"
+            f"(for input {input.shape} and target {target.shape}); torch takes int64 (or "
+            "uint8) class indices: convert them (target.long())"
         )
     t = target._data
     bad = t[(t != ignore_index) & ((t < 0) | (t >= n_classes))]
@@ -213,7 +215,9 @@ def cross_entropy(
     reduction = resolve_reduction("cross_entropy", size_average, reduce, reduction)
     target = target if isinstance(target, Tensor) else Tensor(target)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise InvalidArgumentError(
+            f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}"
+        )
     _check_class_targets("cross_entropy", input, target, weight, ignore_index)
     return CrossEntropy.apply(
         input,

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InputDtypeError
 from groundup.function import Function
 from groundup.tensor import Tensor
 
@@ -31,8 +32,11 @@ class Embedding(Function):
 def checked_indices(input: Any, weight: Tensor) -> np.ndarray:  # noqa: A002
     """The index array of `input`, after checking its dtype and range against `weight`."""
     idx = input._data if isinstance(input, Tensor) else np.asarray(input)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding: indices must be an integer tensor, got dtype {idx.dtype}")
+    if idx.dtype not in (np.int64, np.int32):  # torch's index types: Long and Int
+        raise InputDtypeError(
+            f"embedding: indices must be an integer tensor, got dtype {idx.dtype}; torch takes "
+            "int64 (or int32) indices: convert them (indices.long())"
+        )
     if weight.ndim != 2:
         raise RuntimeError(f"embedding: weight must be 2-D, got shape {weight.shape}")
     num = weight.shape[0]

@@ -3,21 +3,25 @@
 'area' (adaptive average pooling).
 
 Every mode is separable and linear in the input: along each spatial axis, output position o
-is a weighted sum of a few input positions. So each axis gets one (out, in) weight matrix W,
-built with torch's coordinate rules (`_source_index`), and
+is a weighted sum of a few input positions, its taps, found with torch's coordinate rules
+(`_source_index`). Each axis gets a `Taps`: for every output position the K input indices,
+their weights and which of them count, and
 
-    forward:  y = x  x_axis W^T  for each spatial axis,
-    backward: dx = dy  x_axis W  in reverse order (the transpose of a linear map).
+    forward:  y[o] = sum_k w[o, k] x[i[o, k]]  along each spatial axis (a gather, as torch:
+              a NaN or inf reaches only the outputs that tap it),
+    backward: dx = dy  x_axis W  in reverse order, W the dense (out, in) matrix of the taps
+              (the transpose of a linear map).
 
 Nearest has one weight 1 per row, linear two (1 - t, t), bicubic four (Keys' cubic
-convolution with A = -0.75, positions clamped to the edge), area 1/k over a window of k.
+convolution with A = -0.75, positions clamped to the edge), area 1/k over a window of k
+(windows shorter than the longest have taps that do not count).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -29,25 +33,53 @@ _MODE_DIMS = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}
 _MODES = ("nearest", "nearest-exact", "area", *_MODE_DIMS)
 
 
+class Taps(NamedTuple):
+    """One spatial axis: output position o is sum_k weight[o, k] * x[source[o, k]] over the
+    k where counts[o, k]; all three (out, K)."""
+
+    source: np.ndarray
+    weight: np.ndarray
+    counts: np.ndarray
+
+    def matrix(self, n_in: int) -> np.ndarray:
+        """The same map as a dense (out, in) matrix."""
+        w = np.zeros((self.source.shape[0], n_in), dtype=self.weight.dtype)
+        rows = np.broadcast_to(np.arange(self.source.shape[0])[:, None], self.source.shape)
+        np.add.at(w, (rows, self.source), np.where(self.counts, self.weight, 0))
+        return w
+
+
+def _gather(x: np.ndarray, taps: Taps, axis: int) -> np.ndarray:
+    """Resample axis `axis` of x by `taps`: only the taps of an output reach it."""
+    xs = np.moveaxis(x, axis, -1)  # (..., in)
+    out = np.zeros((*xs.shape[:-1], taps.source.shape[0]), dtype=x.dtype)
+    for k in range(taps.source.shape[1]):
+        with np.errstate(invalid="ignore"):  # inf * 0 is NaN, as in torch
+            term = xs[..., taps.source[:, k]] * taps.weight[:, k]
+        counts = taps.counts[:, k]
+        out += term if counts.all() else np.where(counts, term, 0)
+    return np.moveaxis(out, -1, axis)
+
+
 def _along(x: np.ndarray, w: np.ndarray, axis: int) -> np.ndarray:
     """Multiply axis `axis` of x (size in) by w (out, in): the result has size out there."""
     return np.moveaxis(np.moveaxis(x, axis, -1) @ w.T, -1, axis)
 
 
 class Resample(Function):
-    """y = x with spatial axis 2 + k multiplied by `weights[k]` (shape (out_k, in_k))."""
+    """y = x with spatial axis 2 + k resampled by `taps[k]` (size in_k -> out_k)."""
 
     saves = ()
 
-    def forward(self, x: np.ndarray, weights: tuple[np.ndarray, ...]) -> np.ndarray:
-        self.weights = weights
-        for k, w in enumerate(weights):
-            x = _along(x, w, 2 + k)
+    def forward(self, x: np.ndarray, taps: tuple[Taps, ...]) -> np.ndarray:
+        self.matrices = [t.matrix(n) for t, n in zip(taps, x.shape[2:], strict=True)]
+        for k, t in enumerate(taps):
+            x = _gather(x, t, 2 + k)
         return np.ascontiguousarray(x)
 
     def backward(self, grad: np.ndarray) -> tuple[Any, None]:
-        for k in reversed(range(len(self.weights))):
-            grad = _along(grad, self.weights[k].T, 2 + k)
+        for k in reversed(range(len(self.matrices))):
+            grad = _along(grad, self.matrices[k].T, 2 + k)
         return grad, None
 
 
@@ -101,31 +133,32 @@ def _cubic(t: np.ndarray) -> list[np.ndarray]:
     return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
-def _weights(
+def _taps(
     mode: str, n_in: int, n_out: int, align_corners: bool, factor: float | None, ct: Any
-) -> np.ndarray:
-    """The (n_out, n_in) matrix of one spatial axis, computed in dtype ct."""
-    w = np.zeros((n_out, n_in), dtype=ct)
-    rows = np.arange(n_out)
+) -> Taps:
+    """The taps of one spatial axis, their weights computed in dtype ct."""
     if mode in ("nearest", "nearest-exact"):
-        w[rows, _nearest_rows(n_in, n_out, factor, mode == "nearest-exact")] = 1
-    elif mode == "area":  # adaptive average pooling: window [floor(o n/m), ceil((o+1) n/m))
-        for o in range(n_out):
-            start, end = (o * n_in) // n_out, -((-(o + 1) * n_in) // n_out)
-            w[o, start:end] = ct(1) / ct(end - start)
+        index = _nearest_rows(n_in, n_out, factor, mode == "nearest-exact")[:, None]
+        return Taps(index, np.ones(index.shape, ct), np.ones(index.shape, bool))
+    if mode == "area":  # adaptive average pooling: window [floor(o n/m), ceil((o+1) n/m))
+        o = np.arange(n_out)
+        start, end = (o * n_in) // n_out, -((-(o + 1) * n_in) // n_out)
+        offsets = np.arange(int((end - start).max(initial=1)))
+        index = np.minimum(start[:, None] + offsets, n_in - 1)
+        weight = np.broadcast_to((ct(1) / (end - start).astype(ct))[:, None], index.shape)
+        return Taps(index, weight, start[:, None] + offsets < end[:, None])
+    cubic = mode == "bicubic"
+    scale = _scale(n_in, n_out, align_corners, factor, ct)
+    src = _source_index(scale, n_out, align_corners, cubic, ct)
+    i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    t = np.clip(src - i0.astype(ct), ct(0), ct(1))  # the fractional part, in ct
+    if cubic:  # edge clamped
+        index = np.stack([np.clip(i0 + offset, 0, n_in - 1) for offset in (-1, 0, 1, 2)], 1)
+        weight = np.stack(_cubic(t), 1)
     else:
-        cubic = mode == "bicubic"
-        scale = _scale(n_in, n_out, align_corners, factor, ct)
-        src = _source_index(scale, n_out, align_corners, cubic, ct)
-        i0 = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
-        t = np.clip(src - i0.astype(ct), ct(0), ct(1))  # the fractional part, in ct
-        if cubic:
-            for offset, tap in zip((-1, 0, 1, 2), _cubic(t), strict=True):
-                np.add.at(w, (rows, np.clip(i0 + offset, 0, n_in - 1)), tap)  # edge clamped
-        else:
-            np.add.at(w, (rows, i0), 1 - t)
-            np.add.at(w, (rows, np.minimum(i0 + 1, n_in - 1)), t)
-    return w
+        index = np.stack([i0, np.minimum(i0 + 1, n_in - 1)], 1)
+        weight = np.stack([1 - t, t], 1)
+    return Taps(index, weight.astype(ct), np.ones(index.shape, bool))
 
 
 # ------------------------------------------------------------------- functional API
@@ -211,8 +244,8 @@ def interpolate(
             f"interpolate: expected a floating-point input, got dtype {input.dtype}"
         )
     ct = np.float64 if input.dtype == np.float64 else np.float32  # torch's opmath type
-    weights = tuple(
-        _weights(mode, n, m, align, f, ct).astype(input.dtype, copy=False)
-        for n, m, f in zip(spatial, out, factors, strict=True)
-    )
-    return Resample.apply(input, weights)
+    taps = []
+    for n, m, f in zip(spatial, out, factors, strict=True):
+        t = _taps(mode, n, m, align, f, ct)
+        taps.append(t._replace(weight=t.weight.astype(input.dtype, copy=False)))
+    return Resample.apply(input, tuple(taps))

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InputDtypeError
 from groundup.function import Function
 from groundup.tensor import Tensor
 
@@ -123,7 +124,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"expected ({weight.shape[0]},)"
         )
     if x.dtype != weight.dtype:
-        raise TypeError(
+        raise InputDtypeError(
             f"Linear: input dtype {x.dtype} differs from weight dtype {weight.dtype}; "
             f"cast the input (x.to({weight.dtype})) or the model (.to(dtype))"
         )

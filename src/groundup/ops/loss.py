@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
+from groundup.errors import InputDtypeError, InvalidArgumentError, UnsupportedDtypeError
 from groundup.function import Function
 from groundup.ops import elementwise as E
 from groundup.ops import reduce as R
@@ -38,12 +39,12 @@ def resolve_reduction(
 
 def _float_input(op: str, x: Tensor) -> None:
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
+        raise UnsupportedDtypeError(f"{op}: expected a floating-point input, got dtype {x.dtype}")
 
 
 def _same_dtype(op: str, name: str, t: Tensor | None, x: Tensor) -> None:
     if t is not None and t.dtype != x.dtype:
-        raise TypeError(
+        raise InputDtypeError(
             f"{op}: {name} has dtype {t.dtype} but the input has dtype {x.dtype}; "
             f"cast one of them (.to({x.dtype}))"
         )
@@ -148,7 +149,7 @@ def _check_binary(op: str, input: Tensor, target: Tensor, extras: dict[str, Tens
         except ValueError:
             fits = False
         if not fits:
-            raise ValueError(
+            raise InvalidArgumentError(
                 f"{op}: {name} of shape {t.shape} must broadcast to the input's {input.shape}"
             )
 
@@ -166,7 +167,7 @@ def binary_cross_entropy(
     _check_binary("binary_cross_entropy", input, target, {"weight": weight})
     x = input._data
     if not np.all((x >= 0) & (x <= 1)):
-        raise ValueError(
+        raise InvalidArgumentError(
             f"binary_cross_entropy: every input must be a probability in [0, 1], found values "
             f"in [{np.nanmin(x)}, {np.nanmax(x)}]{' and nan' if np.isnan(x).any() else ''}; "
             f"pass logits to binary_cross_entropy_with_logits instead"

@@ -19,7 +19,16 @@ from groundup.function import Function
 from groundup.ops import elementwise as E
 from groundup.ops import reduce as R
 from groundup.ops.loss import _difference, _float_input, resolve_reduction
+from groundup.ops.numeric import broadcast_shape
 from groundup.tensor import Tensor, no_grad
+
+
+def check_broadcast(op: str, *tensors: Tensor) -> None:
+    """torch's RuntimeError, naming the loss, when the shapes of `tensors` do not broadcast."""
+    try:
+        broadcast_shape(*tensors)
+    except RuntimeError as error:
+        raise RuntimeError(f"{op}: {error}") from None
 
 
 def reduce_loss(losses: Tensor, reduction: str) -> Tensor:
@@ -157,6 +166,7 @@ def kl_div(
             f"kl_div: integral inputs not supported, got {input.dtype} input and "
             f"{target.dtype} target"
         )
+    check_broadcast("kl_div", input, target)
     dtype = E.result_dtype(input, target)
     losses = KLDiv.apply(E.cast(input, dtype), E.cast(target, dtype), bool(log_target))
     if reduction == "batchmean":

@@ -13,7 +13,7 @@ from groundup.ops import elementwise as E
 from groundup.ops import reduce as R
 from groundup.ops.distance import pairwise_distance
 from groundup.ops.loss import resolve_reduction
-from groundup.ops.loss_extra import reduce_loss
+from groundup.ops.loss_extra import check_broadcast, reduce_loss
 from groundup.tensor import Tensor
 
 
@@ -53,6 +53,7 @@ def hinge_embedding_loss(
     """input where target is 1, max(0, margin - input) where target is -1 (input usually a
     distance between two embeddings that should be close, or at least `margin` apart)."""
     reduction = resolve_reduction("hinge_embedding_loss", size_average, reduce, reduction)
+    check_broadcast("hinge_embedding_loss", input, target)
     t = target._data
     zeros = _zeros_like(input)
     margin_part = E.where(t != 1, E.clamp(E.sub(margin, input), min=0), zeros)
@@ -89,6 +90,7 @@ def cosine_embedding_loss(
     mag_square1 = E.add(R.sum(E.mul(input1, input1), dim), _EPSILON)
     mag_square2 = E.add(R.sum(E.mul(input2, input2), dim), _EPSILON)
     cos = E.div(prod_sum, E.sqrt(E.mul(mag_square1, mag_square2)))
+    check_broadcast("cosine_embedding_loss", cos, target)
     zeros = _zeros_like(cos)
     t = target._data
     pos = E.where(t == 1, E.sub(1, cos), zeros)

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InputDtypeError, UnsupportedDtypeError
 from groundup.function import Function
 from groundup.tensor import Tensor
 
@@ -139,7 +140,7 @@ def _check_param(
             f"for input of shape {x.shape}"
         )
     if t.dtype != x.dtype:
-        raise TypeError(
+        raise InputDtypeError(
             f"{op}: {name} has dtype {t.dtype} but the input has dtype {x.dtype}; "
             f"cast one of them (.to({x.dtype}))"
         )
@@ -161,7 +162,11 @@ def batch_norm(
     if input.ndim < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, *), got {input.shape}")
     if input.dtype.kind != "f":
-        raise TypeError(f"batch_norm: expected a floating-point input, got dtype {input.dtype}")
+        raise UnsupportedDtypeError(
+            f"batch_norm: expected a floating-point input, got dtype {input.dtype}"
+        )
+    if not eps >= 0:
+        raise ValueError(f"batch_norm: eps must be non-negative, got {eps}")
     channels = (input.shape[1],)
     what = f"one value per channel, C = {channels[0]}"
     for name, t in (
@@ -203,8 +208,6 @@ def layer_norm(
         if isinstance(normalized_shape, (int, np.integer))
         else tuple(int(n) for n in normalized_shape)
     )
-    if input.dtype.kind != "f":
-        raise TypeError(f"layer_norm: expected a floating-point input, got dtype {input.dtype}")
     if not shape or input.ndim < len(shape) or input.shape[input.ndim - len(shape) :] != shape:
         raise RuntimeError(
             f"layer_norm: normalized_shape={shape} expects input of shape (*, "
@@ -213,4 +216,8 @@ def layer_norm(
     what = f"normalized_shape, {math.prod(shape)} values per sample"
     _check_param("layer_norm", "weight", weight, shape, input, what)
     _check_param("layer_norm", "bias", bias, shape, input, what)
+    if input.dtype.kind != "f":  # with a float weight, the mismatch above is named first
+        raise UnsupportedDtypeError(
+            f"layer_norm: expected a floating-point input, got dtype {input.dtype}"
+        )
     return LayerNorm.apply(input, weight, bias, ndim=len(shape), eps=float(eps))

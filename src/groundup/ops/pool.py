@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InvalidArgumentError, UnsupportedDtypeError
 from groundup.function import Function
 from groundup.inspect.shapes import output_size
 from groundup.ops.im2col import (
@@ -58,7 +59,8 @@ class MaxPool(Function):
         out: Pair,
         record: list[np.ndarray] | None = None,
     ) -> np.ndarray:
-        xp = pad2d(_planes(x, dims), pads, -np.inf)  # (B, Hp, Wp); padding never wins
+        lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        xp = pad2d(_planes(x, dims), pads, lowest)  # (B, Hp, Wp); padding never wins
         windows = sliding_windows(xp, kernel, stride, dilation, out)  # (B, KH, KW, OH, OW)
         offsets = [(k // kernel[1], k % kernel[1]) for k in range(kernel[0] * kernel[1])]
         best = windows[:, 0, 0].copy()  # (B, OH, OW)
@@ -114,7 +116,12 @@ class AvgPool(Function):
     ) -> np.ndarray:
         xp = pad2d(_planes(x, dims), pads)  # (B, Hp, Wp), zero padding
         windows = sliding_windows(xp, kernel, stride, (1, 1), out)  # (B, KH, KW, OH, OW)
-        y = windows.sum(axis=(1, 2)) / divisor  # (B, OH, OW)
+        total = windows.sum(axis=(1, 2))  # (B, OH, OW)
+        if x.dtype.kind == "f":
+            y = total / divisor
+        else:  # torch's integer mean: the quotient truncated toward zero
+            d = np.asarray(divisor).astype(x.dtype)
+            y = (np.abs(total) // np.abs(d)) * (np.sign(total) * np.sign(d))
         self.divisor, self.xp_shape, self.x_shape = divisor, xp.shape, x.shape
         self.stride, self.pads, self.kernel, self.out = stride, pads, kernel, out
         return y.reshape(*x.shape[:-dims], *out[2 - dims :])
@@ -168,15 +175,22 @@ def _pair(values: tuple[int, ...], fill: int) -> Pair:
     return (values[0], values[1]) if len(values) == 2 else (fill, values[0])
 
 
-def _check_input(name: object, input: Tensor, dims: int) -> None:
+_ALL_INTS = ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64")
+
+
+def _check_input(name: object, input: Tensor, dims: int, integers: tuple[str, ...] = ()) -> None:
+    """Check the rank, and the dtype: floating point, or one of the `integers` dtypes (the
+    ones torch pools: every integer type for max_pool2d, int64 for average pooling)."""
     layout = "(N, C, L)" if dims == 1 else "(N, C, H, W)"
     if input.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(
             f"{name}: expected a {dims + 1}-D (unbatched) or {dims + 2}-D (batched) input of "
             f"shape {layout}, got input of shape {input.shape}"
         )
-    if input.dtype.kind != "f":
-        raise TypeError(f"{name}: expected a floating-point input, got dtype {input.dtype}")
+    if input.dtype.kind != "f" and input.dtype.name not in integers:
+        raise UnsupportedDtypeError(
+            f"{name}: expected a floating-point input, got dtype {input.dtype}"
+        )
 
 
 def _windows_for(
@@ -198,12 +212,14 @@ def _windows_for(
     pad = _ints(padding, dims, "padding", name)
     dil = _ints(dilation, dims, "dilation", name)
     if min(kernel) < 1 or min(strides) < 1 or min(dil) < 1 or min(pad) < 0:
-        raise ValueError(
+        raise InvalidArgumentError(
             f"{name}: kernel_size {kernel}, stride {strides} and dilation {dil} must be "
             f"positive, padding {pad} non-negative"
         )
     if any(2 * p > k for p, k in zip(pad, kernel, strict=True)):  # torch's rule
-        raise ValueError(f"{name}: padding {pad} should be at most half of kernel size {kernel}")
+        raise InvalidArgumentError(
+            f"{name}: padding {pad} should be at most half of kernel size {kernel}"
+        )
     spans = [d * (k - 1) + 1 for k, d in zip(kernel, dil, strict=True)]
     spatial = input.shape[-dims:]
     names = ("length",) if dims == 1 else ("height", "width")
@@ -242,7 +258,7 @@ def _max_pool(
     ceil_mode: bool,
     return_indices: bool,
 ) -> Any:
-    _check_input(name, input, dims)
+    _check_input(name, input, dims, _ALL_INTS if dims == 2 else ())
     kernel, strides, pads, dil, out, pad = _windows_for(
         name, input, dims, kernel_size, stride, padding, dilation, ceil_mode
     )
@@ -311,7 +327,7 @@ def _avg_pool(
     count_include_pad: bool,
     divisor_override: int | None,
 ) -> Tensor:
-    _check_input(name, input, dims)
+    _check_input(name, input, dims, ("int64",))
     kernel, strides, pads, _, out, pad = _windows_for(
         name, input, dims, kernel_size, stride, padding, 1, ceil_mode
     )
@@ -382,10 +398,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size: int | Sequence[int | None]) 
     if len(sizes) != 2:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be 1 or 2 ints, got {sizes}")
     out = tuple(input.shape[-2 + i] if s is None else int(s) for i, s in enumerate(sizes))
-    if min(out) < 1 or min(input.shape[-2:]) < 1:
+    if min(out) < 0 or min(input.shape[-2:]) < 1:  # an output size of 0: an empty output
         raise RuntimeError(
-            f"adaptive_avg_pool2d: output_size {out} and the input's spatial size "
-            f"{input.shape[-2:]} (input of shape {input.shape}) must be positive"
+            f"adaptive_avg_pool2d: output_size {out} must be non-negative and the input's "
+            f"spatial size {input.shape[-2:]} (input of shape {input.shape}) positive"
         )
     return AdaptiveAvgPool.apply(input, out=(out[0], out[1]))
 

@@ -191,7 +191,9 @@ def unsqueeze(a: Tensor, dim: int) -> Tensor:
 
 def flatten(a: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one: (2, 3, 4) with start_dim=1 -> (2, 12)."""
-    if a.ndim == 0:
+    if a.ndim == 0:  # dims 0 and -1 only, as in torch
+        normalize_dim(start_dim, 0, "flatten")
+        normalize_dim(end_dim, 0, "flatten")
         return Reshape.apply(a, (1,))
     s = normalize_dim(start_dim, a.ndim, "flatten")
     e = normalize_dim(end_dim, a.ndim, "flatten")

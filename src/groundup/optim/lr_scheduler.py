@@ -3,22 +3,37 @@
 Call `scheduler.step()` after `optimizer.step()`. Building a scheduler records each group's
 starting lr as 'initial_lr' (kept in `base_lrs`) and applies the schedule's value at
 `last_epoch = 0`, exactly as PyTorch does, so a schedule and its checkpoints match torch's.
+
+The other schedules live in `lr_scheduler_extra` (ConstantLR, LinearLR, PolynomialLR,
+ReduceLROnPlateau, SequentialLR, ChainedScheduler) and `lr_scheduler_cyclic`
+(CosineAnnealingWarmRestarts, OneCycleLR, CyclicLR); all are importable from here, as in
+torch.
 """
 
 from __future__ import annotations
 
+import bisect
 import copy
 import math
 import types
 import warnings
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from groundup.optim.optimizer import Optimizer
 
+EPOCH_DEPRECATION_WARNING = (
+    "Passing an epoch to `scheduler.step()` is deprecated (as in torch); the lr is then "
+    "computed from its closed form, where the schedule has one. Call `scheduler.step()` "
+    "without arguments instead."
+)
+
 
 class LRScheduler:
-    """Base class: subclasses define `get_lr()`, the lrs at `self.last_epoch`."""
+    """Base class: subclasses define `get_lr()`, the lrs at `self.last_epoch`, and may
+    define `_get_closed_form_lr()`, the same from `base_lrs` alone (used by `step(epoch)`
+    and by `SequentialLR` when it hands over to the next schedule)."""
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -37,16 +52,24 @@ class LRScheduler:
                     )
         self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """Reset the step count and apply the schedule at the next epoch (0 when new).
+        Recursive schedules keep the current lr on this step (`_is_initial`)."""
         self._step_count = 0
-        self._is_initial = True  # recursive schedules keep the current lr on this first step
-        self.step()
-        self._is_initial = False
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
 
     def get_lr(self) -> list[float]:
         raise NotImplementedError(f"{type(self).__name__} does not define get_lr")
 
-    def step(self) -> None:
-        """Advance one epoch (or step) and write the new lrs into the optimizer."""
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or step) and write the new lrs into the optimizer. An explicit
+        `epoch` (deprecated, as in torch) jumps there using the closed form if any."""
         if self._step_count == 1 and not self.optimizer._opt_called:
             warnings.warn(
                 "Detected call of `lr_scheduler.step()` before `optimizer.step()`: the first "
@@ -55,8 +78,19 @@ class LRScheduler:
                 stacklevel=2,
             )
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr(), strict=True):
+        if epoch is not None:
+            warnings.warn(EPOCH_DEPRECATION_WARNING, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values, strict=True):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
@@ -72,8 +106,8 @@ class LRScheduler:
         self.__dict__.update(copy.deepcopy(state_dict))
 
 
-class LambdaLR(LRScheduler):
-    """lr = base_lr · lr_lambda(last_epoch); one function for all groups or one per group.
+class _LambdaScheduler(LRScheduler):
+    """Shared by LambdaLR and MultiplicativeLR: one function of the epoch per group.
 
     Functions are not saved by `state_dict()` (torch stores None for them, and the
     `__dict__` of callable objects): rebuild the scheduler with the same functions, then load.
@@ -92,13 +126,10 @@ class LambdaLR(LRScheduler):
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * n
+        for fn in self.lr_lambdas:
+            if not callable(fn):
+                raise TypeError(f"lr_lambda should be a function, but got {type(fn).__name__}")
         super().__init__(optimizer, last_epoch)
-
-    def get_lr(self) -> list[float]:
-        return [
-            base_lr * fn(self.last_epoch)
-            for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)
-        ]
 
     def state_dict(self) -> dict[str, Any]:
         state = {
@@ -120,6 +151,30 @@ class LambdaLR(LRScheduler):
                 fn.__dict__.update(copy.deepcopy(saved))
 
 
+class LambdaLR(_LambdaScheduler):
+    """lr = base_lr · lr_lambda(last_epoch); one function for all groups or one per group."""
+
+    def get_lr(self) -> list[float]:
+        return [
+            base_lr * fn(self.last_epoch)
+            for fn, base_lr in zip(self.lr_lambdas, self.base_lrs, strict=True)
+        ]
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    """Each epoch multiplies the current lr by lr_lambda(epoch): lr_t = lr_{t-1} · f(t),
+    so lr_t = base_lr · f(1) · ... · f(t)."""
+
+    def get_lr(self) -> list[float]:
+        groups = self.optimizer.param_groups
+        if self._is_initial:
+            return [group["lr"] for group in groups]
+        return [
+            group["lr"] * fn(self.last_epoch)
+            for fn, group in zip(self.lr_lambdas, groups, strict=True)
+        ]
+
+
 class StepLR(LRScheduler):
     """Multiply the lr by `gamma` every `step_size` epochs: lr = base_lr · γ^⌊epoch/step_size⌋."""
 
@@ -138,6 +193,40 @@ class StepLR(LRScheduler):
             return lrs
         return [lr * self.gamma for lr in lrs]
 
+    def _get_closed_form_lr(self) -> list[float]:
+        return [b * self.gamma ** (self.last_epoch // self.step_size) for b in self.base_lrs]
+
+
+class MultiStepLR(LRScheduler):
+    """Multiply the lr by `gamma` at each milestone epoch (a milestone listed k times
+    multiplies by γ^k): lr = base_lr · γ^(number of milestones <= epoch)."""
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        milestones: Iterable[int],
+        gamma: float = 0.1,
+        last_epoch: int = -1,
+    ) -> None:
+        self.milestones = Counter(milestones)
+        self.gamma = gamma
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list[float]:
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        if self.last_epoch not in self.milestones:
+            return lrs
+        return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in lrs]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        passed = bisect.bisect_right(sorted(self.milestones.elements()), self.last_epoch)
+        return [base_lr * self.gamma**passed for base_lr in self.base_lrs]
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        # a Counter, as torch keeps it; after JSON its keys come back as strings
+        self.milestones = Counter({int(k): int(v) for k, v in dict(self.milestones).items()})
+
 
 class ExponentialLR(LRScheduler):
     """Multiply the lr by `gamma` every epoch: lr = base_lr · γ^epoch."""
@@ -149,6 +238,9 @@ class ExponentialLR(LRScheduler):
     def get_lr(self) -> list[float]:
         lrs = [group["lr"] for group in self.optimizer.param_groups]
         return lrs if self._is_initial else [lr * self.gamma for lr in lrs]
+
+    def _get_closed_form_lr(self) -> list[float]:
+        return [base_lr * self.gamma**self.last_epoch for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -190,6 +282,10 @@ class CosineAnnealingLR(LRScheduler):
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (group["lr"] - eta_min) + eta_min for group in groups]
 
+    def _get_closed_form_lr(self) -> list[float]:
+        cos = math.cos(math.pi * self.last_epoch / self.T_max)
+        return [self.eta_min + (b - self.eta_min) * (1 + cos) / 2 for b in self.base_lrs]
+
 
 class WarmupInverseSqrtLR(LRScheduler):
     """Linear warmup, then inverse-square-root decay ("Attention Is All You Need", §5.3).
@@ -216,3 +312,39 @@ class WarmupInverseSqrtLR(LRScheduler):
     def get_lr(self) -> list[float]:
         factor = self.factor(self.last_epoch + 1)
         return [base_lr * factor for base_lr in self.base_lrs]
+
+
+# at the end: these modules build on LRScheduler above
+from groundup.optim.lr_scheduler_cyclic import (  # noqa: E402
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    OneCycleLR,
+)
+from groundup.optim.lr_scheduler_extra import (  # noqa: E402
+    ChainedScheduler,
+    ConstantLR,
+    LinearLR,
+    PolynomialLR,
+    ReduceLROnPlateau,
+    SequentialLR,
+)
+
+__all__ = [
+    "ChainedScheduler",
+    "ConstantLR",
+    "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "MultiplicativeLR",
+    "OneCycleLR",
+    "PolynomialLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "StepLR",
+    "WarmupInverseSqrtLR",
+]

@@ -172,7 +172,7 @@ def _header(path: PathLike, blob: bytes, file_size: int | None = None) -> dict[s
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: file is corrupted (header is not a JSON object)")
     ends = [
-        v["data_offsets"][1]
+        _offsets(path, k, v["data_offsets"])[1]
         for k, v in header.items()
         if k != "__metadata__" and isinstance(v, dict) and "data_offsets" in v
     ]
@@ -182,6 +182,20 @@ def _header(path: PathLike, blob: bytes, file_size: int | None = None) -> dict[s
             f"{path}: file is truncated (expected {expected} bytes, found {size})"
         )
     return header
+
+
+def _offsets(path: PathLike, name: str, value: Any) -> tuple[int, int]:
+    """An entry's `data_offsets`, which must be [begin, end] (two non-negative ints)."""
+    if (
+        not isinstance(value, list)
+        or len(value) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value)
+    ):
+        raise CheckpointError(
+            f"{path}: file is corrupted (tensor {name!r} has data_offsets "
+            f"{json.dumps(value)[:40]}, expected [begin, end] byte offsets)"
+        )
+    return value[0], value[1]
 
 
 def _read_bytes(path: PathLike, limit: int | None = None) -> bytes:

@@ -1,10 +1,12 @@
 """Experiments on regularization: dropout and weight decay.
 
-The overfitting runs use the setups of "Deep Learning from Scratch" (Saito 2016,
-`ch06/overfit_dropout.py`, `ch06/overfit_weight_decay.py`: 300 training images, a 6x100
-ReLU MLP, SGD 0.01, batch 100) on our shipped datasets -- MNIST-1D, on which 300 samples
-overfit badly as MNIST does in the book, and (full size) digits -- with the book's MNIST
-numbers shown beside ours. The linear-regression run is d2l's (sec. 3.7).
+The overfitting runs follow the idea of "Deep Learning from Scratch" (Saito 2016,
+`ch06/overfit_dropout.py`, `ch06/overfit_weight_decay.py`: 300 training images, so the
+net memorizes them) on MNIST-1D, where 300 samples overfit badly. The book's own recipe
+(6x100 MLP, SGD 0.01, a few hundred steps) leaves the regularized nets under-trained: their
+gap closes only because training accuracy falls. Here the nets are wide, trained with Adam
+far past 100% training accuracy, and compared on held-out accuracy averaged over seeds.
+The linear-regression run is d2l's (sec. 3.7).
 """
 
 from __future__ import annotations
@@ -14,24 +16,24 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from groundup import nn
-from groundup.data import DataLoader, TensorDataset
+from groundup.data import DataLoader, SplitData, TensorDataset
 from groundup.lab.experiments._training import (
     Curves,
+    accuracy,
     book_mlp,
     small_train_split,
-    train_book,
     weight_norm,
+    weights_and_biases,
 )
 from groundup.lab.registry import ExperimentResult, experiment, new_figure
 from groundup.nn import functional as F
-from groundup.optim import SGD
+from groundup.optim import SGD, Adam
+from groundup.random import manual_seed
 from groundup.tensor import Tensor, no_grad
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-BOOK_DROPOUT = {"train": 0.67, "test": 0.548}  # non-inverted dropout 0.2, 301 epochs, MNIST
-BOOK_DECAY = {"train": 0.927, "test": 0.721}  # lambda 0.1, 201 epochs, MNIST
 D2L_HALF_SQ_NORM = {0.0: 0.0099, 3.0: 0.0017}  # what d2l prints as "L2 norm of w"
 
 
@@ -136,6 +138,68 @@ def dropout_test_time(seed: int, size: str) -> ExperimentResult:
 
 
 # ------------------------------------------------------------------ overfitting runs
+# A net that memorizes its training set: MNIST-1D, 300 training samples (the other 4,700 are
+# the test set), a wide ReLU MLP, Adam, batches of 50 drawn with replacement, trained far
+# past 100% training accuracy. Quick: 2x256, lr 3e-3, 400 steps, 2 seeds; full: 3x256,
+# lr 1e-3, 1,500 steps, 5 seeds. Every seed draws its own training set and initialization.
+OVERFIT = {
+    "quick": {"hidden": [256] * 2, "lr": 3e-3, "steps": 400, "seeds": 2},
+    "full": {"hidden": [256] * 3, "lr": 1e-3, "steps": 1500, "seeds": 5},
+}
+N_TRAIN, BATCH = 300, 50
+# Margins on the seed-averaged test-accuracy gain, about half the smallest average
+# measured over pairs of consecutive seeds (quick, seeds 0-11) or the smallest single-seed
+# gain (full, seeds 0-7); see the claims for the measured values.
+DROPOUT_MARGIN = {"quick": 0.01, "full": 0.02}
+DECAY_MARGIN = {"quick": 0.015, "full": 0.04}
+
+
+def _train_adam(
+    model: nn.Module,
+    data: SplitData,
+    steps: int,
+    rng: np.random.Generator,
+    lr: float,
+    weight_decay: float = 0.0,
+    eval_every: int = 50,
+) -> Curves:
+    """Adam on batches of 50 drawn with replacement; weight decay is the L2 penalty
+    (lambda/2) ||W||^2 on the Linear weights (Adam's `weight_decay`: lambda W added to the
+    gradient). Accuracy in eval mode every `eval_every` steps and after the last."""
+    weights, others = weights_and_biases(model)
+    groups: list[dict[str, Any]] = [
+        {"params": weights, "weight_decay": weight_decay},
+        {"params": others},
+    ]
+    optimizer = Adam(groups, lr=lr)
+    curves = Curves()
+    model.train()
+    for it in range(1, steps + 1):
+        idx = rng.choice(len(data.y_train), BATCH)  # (50,) indices, with replacement
+        loss = F.cross_entropy(model(Tensor(data.x_train[idx])), Tensor(data.y_train[idx]))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if it % eval_every == 0 or it == steps:
+            curves.epochs.append(it)
+            curves.train.append(accuracy(model, data.x_train, data.y_train))
+            curves.test.append(accuracy(model, data.x_test, data.y_test))
+    return curves
+
+
+def _overfit_run(
+    name: str, size: str, seed: int, dropout: float = 0.0, weight_decay: float = 0.0
+) -> tuple[Curves, float]:
+    """One run of the overfitting setup; returns its curves and final weight norm."""
+    cfg = OVERFIT[size]
+    data = small_train_split(name, N_TRAIN, seed)
+    manual_seed(seed)  # nn.Dropout's masks
+    rng = np.random.default_rng(seed)
+    model = book_mlp(data.x_train.shape[1], cfg["hidden"], 10, rng, dropout=dropout)
+    curves = _train_adam(model, data, cfg["steps"], rng, cfg["lr"], weight_decay)
+    return curves, weight_norm(model)
+
+
 def _gap(curves: Curves) -> float:
     return curves.train[-1] - curves.test[-1]
 
@@ -144,153 +208,208 @@ def _plot_curves(ax: Axes, runs: dict[str, Curves], title: str) -> None:
     for i, (label, c) in enumerate(runs.items()):
         ax.plot(c.epochs, c.train, color=f"C{i}", label=f"{label} train")
         ax.plot(c.epochs, c.test, color=f"C{i}", ls="--", label=f"{label} test")
-    ax.set(xlabel="iteration", ylabel="accuracy", title=title, ylim=(0, 1.02))
+    ax.set(xlabel="step", ylabel="accuracy", title=title, ylim=(0, 1.02))
     ax.legend(fontsize=7)
+
+
+def _compare(
+    result: ExperimentResult,
+    base: list[Curves],
+    reg: list[Curves],
+    seeds: list[int],
+    margin: float,
+    what: str,
+    short: str,
+) -> None:
+    """The claims both overfitting experiments make: the regularized net's test accuracy is
+    higher averaged over seeds (by `margin`) and on most seeds, and its gap is smaller."""
+    test0 = np.array([c.test[-1] for c in base])
+    test1 = np.array([c.test[-1] for c in reg])
+    gain = test1 - test0  # (seeds,)
+    wins = int(np.sum(gain > 0))
+    need = len(seeds) // 2 + 1  # more than half: 2 of 2, 3 of 5
+    gap0 = float(np.mean([_gap(c) for c in base]))
+    gap1 = float(np.mean([_gap(c) for c in reg]))
+    train0 = float(np.mean([c.train[-1] for c in base]))
+    result.claim(
+        "overfits_without",
+        train0 > 0.99 and gap0 > 0.5,
+        f"Without {short} the net memorizes its 300 training samples (mean training "
+        f"accuracy {train0:.3f}) and tests far lower: the train/test gap is {gap0:.3f}.",
+    )
+    result.claim(
+        "test_accuracy_improves",
+        float(gain.mean()) > margin and wins >= need,
+        f"With {what} the held-out accuracy is higher: {test1.mean():.3f} vs {test0.mean():.3f} "
+        f"averaged over seeds {seeds} (gain {gain.mean():+.3f}, margin {margin}), and higher on "
+        f"{wins} of {len(seeds)} seeds (at least {need} required).",
+    )
+    result.claim(
+        "gap_shrinks",
+        gap1 < gap0 - margin,
+        f"The train/test gap shrinks from {gap0:.3f} to {gap1:.3f} (by more than {margin}).",
+    )
 
 
 @experiment(
     id="reg.dropout-overfit",
     questions=["reg.dropout", "reg.overfitting-remedies", "reg.dropout-effect"],
-    title="Dropout shrinks the train/test gap of an overfitting MLP (the book's setup)",
+    title="Dropout raises the test accuracy of an MLP that memorizes 300 MNIST-1D samples",
 )
 def dropout_overfit(seed: int, size: str) -> ExperimentResult:
-    if size == "quick":
-        datasets, iterations, eval_every = ["mnist1d"], 300, 30
-    else:  # the book: 301 epochs of 300 / 100 = 3 iterations
-        datasets, iterations, eval_every = ["mnist1d", "digits"], 903, 9
-    variants = {"none": (0.0, True), "inverted 0.2": (0.2, True), "non-inverted 0.2": (0.2, False)}
+    cfg = OVERFIT[size]
+    seeds = [seed + k for k in range(cfg["seeds"])]
+    p = 0.5
     result = ExperimentResult()
-    fig = new_figure(5 * len(datasets), 4)
-    axes = np.atleast_1d(fig.subplots(1, len(datasets)))
-    runs: dict[str, dict[str, Curves]] = {}
-    for ax, name in zip(axes, datasets, strict=True):
-        data = small_train_split(name, 300, seed)
-        runs[name] = {}
-        for label, (p, inverted) in variants.items():
-            rng = np.random.default_rng(seed)
-            model = book_mlp(
-                data.x_train.shape[1], [100] * 6, 10, rng, dropout=p, inverted=inverted
-            )
-            c = train_book(model, data, iterations, rng, eval_every=eval_every)
-            runs[name][label] = c
-            book = BOOK_DROPOUT if label == "non-inverted 0.2" else {}
+    runs: dict[str, list[Curves]] = {"none": [], f"dropout {p}": []}
+    for s in seeds:
+        for label, drop in (("none", 0.0), (f"dropout {p}", p)):
+            c, _ = _overfit_run("mnist1d", size, s, dropout=drop)
+            runs[label].append(c)
             result.metrics.add_row(
-                dataset=name,
+                dataset="mnist1d",
+                seed=s,
                 dropout=label,
                 train_acc=c.train[-1],
                 test_acc=c.test[-1],
                 gap=_gap(c),
-                book_train=book.get("train", ""),
-                book_test=book.get("test", ""),
             )
-        _plot_curves(ax, runs[name], f"{name}, 300 training samples")
-    result.add_figure("dropout_curves", fig)
-
-    m = runs["mnist1d"]
-    result.claim(
-        "dropout_shrinks_gap",
-        _gap(m["inverted 0.2"]) < 0.5 * _gap(m["none"]),
-        "On MNIST-1D with 300 training samples, the 6x100 MLP without dropout reaches ~100% "
-        "training accuracy far above its test accuracy; inverted dropout 0.2 cuts that "
-        "train/test gap by more than half.",
+    _compare(
+        result,
+        runs["none"],
+        runs[f"dropout {p}"],
+        seeds,
+        DROPOUT_MARGIN[size],
+        f"dropout {p} after each hidden ReLU",
+        "dropout",
     )
-    result.claim(
-        "book_dropout_shrinks_gap",
-        _gap(m["non-inverted 0.2"]) < 0.5 * _gap(m["none"]),
-        "The book's non-inverted dropout cuts the gap by more than half as well.",
-    )
-    result.claim(
-        "non_inverted_learns_slower",
-        m["non-inverted 0.2"].train[-1] < m["inverted 0.2"].train[-1],
-        "With the same learning rate, non-inverted dropout reaches a lower training accuracy "
-        "than inverted dropout: without the 1/(1-p) rescaling each dropout layer shrinks the "
-        "training signal by 0.8 (0.8^6 = 0.26 after six layers), which shrinks the updates -- "
-        "consistent with the book's run being only at 67% training accuracy after 301 epochs.",
-    )
+    hidden = "x".join(map(str, cfg["hidden"]))
     result.notes.append(
-        "Book numbers are for MNIST (784 inputs), ours for MNIST-1D and digits: compare the "
-        f"pattern, not the digits. After {iterations} steps of SGD 0.01 the dropout nets are "
-        "still under-trained: dropout closes the gap mostly by lowering training accuracy, "
-        "and test accuracy does not improve."
+        f"{hidden} ReLU MLP, Adam lr {cfg['lr']:g}, {cfg['steps']} steps of batch {BATCH}. "
+        "Dropout leaves training accuracy near 100%: the gap shrinks because test accuracy "
+        "rises. Measured before choosing the margins (mean test accuracy without / with "
+        "dropout 0.5): quick seeds 0-11 0.301 / 0.329, every seed higher, smallest gain 0.016; "
+        "full seeds 0-7 0.300 / 0.343, every seed higher, smallest gain 0.022."
     )
+
+    fig = new_figure(5, 4)
+    _plot_curves(
+        fig.subplots(),
+        {k: v[0] for k, v in runs.items()},
+        f"MNIST-1D, 300 training samples, seed {seeds[0]}",
+    )
+    result.add_figure("dropout_curves", fig)
+    if size == "full":  # a contrast: digits at 300 samples hardly overfits
+        d0, d1 = [], []
+        for s in seeds[:3]:
+            d0.append(_overfit_run("digits", size, s)[0].test[-1])
+            d1.append(_overfit_run("digits", size, s, dropout=p)[0].test[-1])
+        result.metrics.add_row(
+            dataset="digits",
+            seed=f"{seeds[0]}-{seeds[2]}",
+            dropout="none",
+            test_acc=float(np.mean(d0)),
+        )
+        result.metrics.add_row(
+            dataset="digits",
+            seed=f"{seeds[0]}-{seeds[2]}",
+            dropout=f"dropout {p}",
+            test_acc=float(np.mean(d1)),
+        )
+        result.notes.append(
+            "Contrast: on digits (300 of 1,797 8x8 images) the same net already tests near 0.95; "
+            f"dropout changes the mean test accuracy from {np.mean(d0):.3f} to {np.mean(d1):.3f} "
+            "(measured on seeds 0-4: 0.955 / 0.957). Where there is little overfitting, there "
+            "is little for dropout to remove."
+        )
     return result
 
 
 @experiment(
     id="reg.weight-decay-vs-overfit",
     questions=["reg.weight-decay", "reg.overfitting-remedies"],
-    title="Weight decay gives smaller weights and a smaller train/test gap (the book's setup)",
+    title="Weight decay shrinks the weights and raises the test accuracy of an MLP that "
+    "memorizes 300 MNIST-1D samples",
 )
 def weight_decay_overfit(seed: int, size: str) -> ExperimentResult:
-    if size == "quick":
-        datasets, lambdas, iterations, eval_every = ["mnist1d"], [0.0, 0.1], 300, 30
-    else:  # the book: 201 epochs of 3 iterations, counted from iteration 0
-        datasets, lambdas, iterations = ["mnist1d", "digits"], [0.0, 0.01, 0.03, 0.1, 0.3], 601
-        eval_every = 6
+    cfg = OVERFIT[size]
+    seeds = [seed + k for k in range(cfg["seeds"])]
+    lam = 0.03
+    lambdas = [0.0, lam] if size == "quick" else [0.0, 0.003, 0.01, lam, 0.1]
     result = ExperimentResult()
-    norms: dict[str, list[float]] = {}
-    runs: dict[str, dict[float, Curves]] = {}
-    for name in datasets:
-        data = small_train_split(name, 300, seed)
-        norms[name], runs[name] = [], {}
-        for lam in lambdas:
-            rng = np.random.default_rng(seed)
-            model = book_mlp(data.x_train.shape[1], [100] * 6, 10, rng)
-            c = train_book(model, data, iterations, rng, weight_decay=lam, eval_every=eval_every)
-            runs[name][lam] = c
-            norms[name].append(weight_norm(model))
-            book = BOOK_DECAY if lam == 0.1 else {}
+    runs: dict[float, list[Curves]] = {x: [] for x in lambdas}
+    norms: dict[float, list[float]] = {x: [] for x in lambdas}
+    for s in seeds:
+        for x in lambdas:
+            c, norm = _overfit_run("mnist1d", size, s, weight_decay=x)
+            runs[x].append(c)
+            norms[x].append(norm)
             result.metrics.add_row(
-                dataset=name,
-                weight_decay=lam,
-                weight_norm=norms[name][-1],
+                seed=s,
+                weight_decay=x,
+                weight_norm=norm,
                 train_acc=c.train[-1],
                 test_acc=c.test[-1],
                 gap=_gap(c),
-                book_train=book.get("train", ""),
-                book_test=book.get("test", ""),
             )
-
-    m, mn = runs["mnist1d"], norms["mnist1d"]
+    _compare(
+        result,
+        runs[0.0],
+        runs[lam],
+        seeds,
+        DECAY_MARGIN[size],
+        f"weight decay (L2, lambda {lam:g}) on the Linear weights",
+        "weight decay",
+    )
+    mean_norm = {x: float(np.mean(v)) for x, v in norms.items()}
     result.claim(
         "smaller_weights",
-        mn[lambdas.index(0.1)] < 0.75 * mn[0],
-        "With weight decay 0.1 the Linear weights' norm ends at less than 3/4 of the "
-        "undecayed run's.",
+        mean_norm[lam] < 0.75 * mean_norm[0.0],
+        f"With lambda {lam:g} the Linear weights' norm ends at {mean_norm[lam]:.1f}, less than "
+        f"3/4 of the undecayed run's {mean_norm[0.0]:.1f} (means over seeds).",
     )
-    result.claim(
-        "smaller_gap",
-        _gap(m[0.1]) < 0.5 * _gap(m[0.0]),
-        "On MNIST-1D with 300 samples, weight decay 0.1 cuts the train/test accuracy gap by "
-        "more than half.",
-    )
+    mean_train = {x: float(np.mean([c.train[-1] for c in v])) for x, v in runs.items()}
+    mean_test = {x: float(np.mean([c.test[-1] for c in v])) for x, v in runs.items()}
     if size == "full":
         result.claim(
             "norm_falls_with_lambda",
-            all(all(np.diff(n) < 0) for n in norms.values()),
-            "The weight norm falls monotonically as lambda grows, on both datasets.",
+            bool(np.all(np.diff([mean_norm[x] for x in lambdas]) < 0)),
+            f"The mean weight norm falls monotonically as lambda grows over {lambdas}.",
         )
-
+        result.claim(
+            "too_large_underfits",
+            mean_train[0.1] < 0.6 and mean_test[0.1] < mean_test[0.0],
+            f"Too large a lambda underfits: with 0.1 training accuracy is only "
+            f"{mean_train[0.1]:.3f} and test accuracy {mean_test[0.1]:.3f}, below the "
+            f"undecayed {mean_test[0.0]:.3f}.",
+        )
     fig = new_figure(10, 4)
     ax_curves, ax_norm = fig.subplots(1, 2)
     _plot_curves(
-        ax_curves, {f"lambda {lam:g}": m[lam] for lam in (0.0, 0.1)}, "MNIST-1D, 300 samples"
+        ax_curves,
+        {f"lambda {x:g}": runs[x][0] for x in (0.0, lam)},
+        f"MNIST-1D, 300 samples, seed {seeds[0]}",
     )
-    for name, n in norms.items():
-        ax_norm.plot(lambdas, n, "o-", label=name)
-    ax_norm.set(xlabel="weight decay lambda", ylabel="||W|| after training", title="weight norm")
-    ax_norm.legend()
+    ax_norm.plot(lambdas, [mean_norm[x] for x in lambdas], "o-", label="||W||")
+    ax_norm.set(
+        xlabel="weight decay lambda",
+        ylabel="||W|| after training (mean over seeds)",
+        xscale="symlog",
+        title="weight norm",
+    )
+    ax_acc = ax_norm.twinx()
+    ax_acc.plot(lambdas, [mean_test[x] for x in lambdas], "s--", color="C1", label="test acc")
+    ax_acc.set_ylabel("test accuracy")
     result.add_figure("weight_decay", fig)
-    for name in datasets:
-        best = max(lambdas, key=lambda lam: runs[name][lam].test[-1])
-        result.notes.append(
-            f"{name}: the best test accuracy is at lambda {best:g} "
-            f"({runs[name][best].test[-1]:.3f} vs {runs[name][0.0].test[-1]:.3f} without decay)."
-        )
+    hidden = "x".join(map(str, cfg["hidden"]))
     result.notes.append(
-        "Decay applies to the Linear weights only (as the book's penalty 0.5 lambda ||W||^2). "
-        "Book numbers are for MNIST; ours for MNIST-1D and digits. The gap shrinks mostly "
-        "because training accuracy falls (compare train_acc with test_acc)."
+        f"{hidden} ReLU MLP, Adam lr {cfg['lr']:g}, {cfg['steps']} steps of batch {BATCH}; "
+        "decay is the L2 penalty on the Linear weights only, added to Adam's gradient. "
+        "Measured before choosing the margins (mean test accuracy without / with lambda "
+        "0.03): quick seeds 0-11 0.301 / 0.343, every seed higher, smallest gain 0.015; full "
+        "seeds 0-7 0.300 / 0.375, every seed higher, smallest gain 0.054. On digits (300 "
+        "samples, gap only 0.045) lambda 0.03 lowers the test accuracy (0.955 -> 0.907, seeds "
+        "0-4): the right lambda depends on how much the net overfits."
     )
     return result
 
