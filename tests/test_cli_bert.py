@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def test_finetune_a_saved_model_prints_bert_against_the_baselines(pretrained, ca
     printed = capsys.readouterr().out
     assert "epoch 1/1  loss" in printed
     lines = printed.splitlines()
-    assert lines[1].startswith("topic accuracy on 72 held-out questions (15 topics")
+    assert re.match(r"topic accuracy on \d+ held-out questions \(15 topics", lines[1])
     accuracies = {}
     for line in lines[2:5]:
         name, value = line.rsplit(maxsplit=1)

@@ -118,7 +118,9 @@ def test_anki_in_korean_and_in_both_languages_are_other_decks(
         fields = notes["init.zero-init"]["fields"]
         assert BANK["init.zero-init"].question.ko in fields["Question"]
         assert ("What goes wrong" in fields["Question"]) == (lang == "both")
-        assert notes["init.zero-init"]["guid"] == genanki.guid_for("groundup.lab", "init.zero-init", lang)
+        assert notes["init.zero-init"]["guid"] == genanki.guid_for(
+            "groundup.lab", "init.zero-init", lang
+        )
     assert f"노트 {len(BANK.by_topic('initialization'))}개" in capsys.readouterr().out
 
 

@@ -91,7 +91,15 @@ def test_progress_command_prints_a_table_json_and_both_languages(
     monkeypatch.setenv(NOW_VARIABLE, (DAY + timedelta(days=2)).isoformat())
     assert main(["lab", "progress", "--db", str(db)]) == 0
     out = capsys.readouterr().out
-    assert out.splitlines()[0].split() == ["topic", "seen", "due", "today", "mean", "grade", "recall"]
+    assert out.splitlines()[0].split() == [
+        "topic",
+        "seen",
+        "due",
+        "today",
+        "mean",
+        "grade",
+        "recall",
+    ]
     assert "streak: 3 days · reviews today: 1 · all reviews: 4" in out
     assert "2025-03-03  2 chains  mean depth 1.5  deepest 2" in out
     # the command reads the real bank, which has none of the demo questions
@@ -127,7 +135,9 @@ def test_the_figure_is_a_png_with_no_missing_glyph_and_is_never_overwritten_sile
     figure = tmp_path / "figs" / "progress.png"
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # "Glyph ... missing from font" would be a warning
-        assert main(["lab", "progress", "--db", str(db), "--lang", "ko", "--figure", str(figure)]) == 0
+        assert (
+            main(["lab", "progress", "--db", str(db), "--lang", "ko", "--figure", str(figure)]) == 0
+        )
     assert f"그림: {figure}" in capsys.readouterr().out
     data = figure.read_bytes()
     assert data.startswith(PNG) and len(data) > 20_000

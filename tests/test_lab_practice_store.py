@@ -61,7 +61,9 @@ def test_a_new_database_has_our_schema_in_wal_mode(tmp_path: Path) -> None:
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    assert conn.execute("SELECT qid, answer FROM reviews").fetchall() == [("demo.a", "answer demo.a")]
+    assert conn.execute("SELECT qid, answer FROM reviews").fetchall() == [
+        ("demo.a", "answer demo.a")
+    ]
 
 
 def test_an_empty_file_becomes_a_database(tmp_path: Path) -> None:
@@ -91,7 +93,12 @@ def test_a_version_1_database_is_migrated_keeping_its_history(tmp_path: Path) ->
     with Store(path) as store:
         assert store.version == SCHEMA_VERSION
         (review,) = store.reviews()
-        assert (review.qid, review.rating, review.mode, review.session_id) == ("demo.a", 3, "drill", None)
+        assert (review.qid, review.rating, review.mode, review.session_id) == (
+            "demo.a",
+            3,
+            "drill",
+            None,
+        )
         assert store.card("demo.a") is not None
         grade(store, "demo.b")  # and the new tables work
         store.start_session("interview", NOW, "2025-03-03", "en")
@@ -224,7 +231,11 @@ AS_NOBODY = (
 
 def run_unprivileged(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """`groundup ARGS` as a user that may not write the file (root may write anything)."""
-    code = AS_NOBODY if os.geteuid() == 0 else "import sys; from groundup.cli import main; sys.exit(main())"
+    code = (
+        AS_NOBODY
+        if os.geteuid() == 0
+        else "import sys; from groundup.cli import main; sys.exit(main())"
+    )
     return subprocess.run(
         [sys.executable, "-c", code, *args], capture_output=True, text=True, env=env,
         timeout=120, stdin=subprocess.DEVNULL, check=False,

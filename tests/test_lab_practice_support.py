@@ -21,8 +21,14 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 HEADER = re.compile(r"^(?:\[\d+/\d+\] )?([a-z][a-z0-9]*(?:\.[a-z0-9-]+)+) · ", re.M)
 
 
-def question(qid: str, *, parent: str | None = None, difficulty: str = "easy",
-             experiments: tuple[str, ...] = (), mistake: bool = True) -> dict[str, Any]:  # fmt: skip
+def question(
+    qid: str,
+    *,
+    parent: str | None = None,
+    difficulty: str = "easy",
+    experiments: tuple[str, ...] = (),
+    mistake: bool = True,
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "id": qid,
         "difficulty": difficulty,

@@ -139,7 +139,10 @@ def test_two_terminals_drill_the_same_database_at_once(tmp_path: Path) -> None:
     procs = [
         subprocess.Popen(
             [*GROUNDUP, "lab", "drill", "--topic", topic, "--new", "6", "--db", str(db)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env(),
         )  # fmt: skip
         for topic in ("rnn", "transformer")
     ]

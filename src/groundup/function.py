@@ -85,6 +85,7 @@ class Function:
     saves: tuple[int, ...] | None = None
     saves_output: bool = False
     is_view: bool = False
+    trace: str = ""  # where the op was created, in anomaly mode
 
     def forward(self, *args: Any, **kwargs: Any) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} must implement forward (abstract)")

@@ -71,6 +71,10 @@ class _CustomNode(_EngineFunction):
     """The engine's node for output `index` of a custom Function."""
 
     saves = ()
+    user: Any = None  # the custom Function class
+    ctx: Any = None
+    index: int = 0  # which output of the custom Function this node stands for
+    output_meta: list[Any] = []  # noqa: RUF012 - (shape, dtype) of every output, set per node
 
     def backward(self, grad: np.ndarray) -> tuple[Any, ...]:
         grads: list[Any] = []

@@ -5,7 +5,7 @@ Adam's bias correction does to its first steps."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -303,7 +303,7 @@ def _growing_gradients(steps: int) -> np.ndarray:
     return scale * (1 + t / 50) * (1 + 0.6 * np.sin(0.7 * t + phase))
 
 
-def _step_per_gradient(cls: type[Optimizer], gradients: np.ndarray) -> np.ndarray:
+def _step_per_gradient(cls: Any, gradients: np.ndarray) -> np.ndarray:
     """-Δθ / g at every step of `cls(lr=0.1)` on the loss Σ c_t · θ, whose gradient is
     exactly `gradients[t]`: the effective learning rate, read off the real updates."""
     theta = Tensor(np.zeros(gradients.shape[1]), requires_grad=True)
@@ -499,7 +499,7 @@ def _predicted_ratio(name: str, t: np.ndarray, b1: float = 0.9, b2: float = 0.99
     return ratio
 
 
-def _flat(ts: list[Tensor]) -> np.ndarray:
+def _flat(ts: Sequence[Tensor]) -> np.ndarray:
     return np.concatenate([t._data.ravel() for t in ts]).astype(np.float64)
 
 

@@ -142,7 +142,7 @@ def dropout_test_time(seed: int, size: str) -> ExperimentResult:
 # the test set), a wide ReLU MLP, Adam, batches of 50 drawn with replacement, trained far
 # past 100% training accuracy. Quick: 2x256, lr 3e-3, 400 steps, 2 seeds; full: 3x256,
 # lr 1e-3, 1,500 steps, 5 seeds. Every seed draws its own training set and initialization.
-OVERFIT = {
+OVERFIT: dict[str, dict[str, Any]] = {
     "quick": {"hidden": [256] * 2, "lr": 3e-3, "steps": 400, "seeds": 2},
     "full": {"hidden": [256] * 3, "lr": 1e-3, "steps": 1500, "seeds": 5},
 }

@@ -5,6 +5,7 @@ layer, and the parameter count of Transformer-base."""
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
@@ -303,7 +304,7 @@ def base_parameter_count(seed: int, size: str) -> ExperimentResult:
     d, heads, d_ff, vocab = 512, 8, 2048, 37_000
     base = transformer_parameters(d, d_ff, 6, 6)
     built_layers = 6 if size == "full" else 1  # the full model allocates 44M floats
-    model = nn.Transformer(d, heads, built_layers, built_layers, d_ff)
+    model: Any = nn.Transformer(d, heads, built_layers, built_layers, d_ff)
     built = _count(model)
     expected = transformer_parameters(d, d_ff, built_layers, built_layers)["total"]
     # The parts, counted on the built modules (every layer of a stack is a copy of the first)

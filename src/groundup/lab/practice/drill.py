@@ -121,7 +121,7 @@ class Drill:
         known = self.store.cards()
         self._due = deque(q for q in self.store.due_ids(self.tomorrow) if q in self._ids)
         self._new = deque(q.id for q in pool if q.id not in known)
-        self._new_today = self.store.new_cards_on(self.today)
+        self._new_today = self.store.new_cards_on(self.today, self._ids)
 
     def _new_left(self, taking: bool = False) -> int:
         """New cards still to come today (`taking`: besides the new one on screen)."""

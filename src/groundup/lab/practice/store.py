@@ -365,10 +365,12 @@ class Store:
         )
         return [r["qid"] for r in rows]
 
-    def new_cards_on(self, day: str) -> int:
-        """How many cards were seen for the first time on `day`."""
-        rows = self._read("SELECT count(*) AS n FROM cards WHERE first_day = ?", (day,))
-        return int(rows[0]["n"])
+    def new_cards_on(self, day: str, among: set[str] | None = None) -> int:
+        """How many cards were seen for the first time on `day` (only those in `among`, the
+        question ids a session draws from, when given: the daily limit is per selection, as
+        Anki's is per deck)."""
+        rows = self._read("SELECT qid FROM cards WHERE first_day = ?", (day,))
+        return sum(1 for row in rows if among is None or row["qid"] in among)
 
     def save_review(self, card: CardRecord, review: Review) -> int:
         """Write a review and the card it updated, in one transaction; returns the review id."""
