@@ -7,7 +7,13 @@ from typing import Any
 
 import numpy as np
 
-from groundup.optim.optimizer import Optimizer, ParamsT, check_nonnegative, regularized_grad
+from groundup.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    check_betas,
+    check_nonnegative,
+    regularized_grad,
+)
 from groundup.tensor import Tensor
 
 
@@ -37,9 +43,7 @@ class Adamax(Optimizer):
     ) -> None:
         check_nonnegative("learning rate", lr)
         check_nonnegative("epsilon value", eps)
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+        check_betas(betas)
         check_nonnegative("weight_decay value", weight_decay)
         defaults = {
             "lr": lr,

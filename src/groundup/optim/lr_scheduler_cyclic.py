@@ -342,9 +342,7 @@ class CyclicLR(LRScheduler):
         }
         fn = self._scale_fn_custom
         state["_scale_fn_custom"] = (
-            None
-            if fn is None or isinstance(fn, types.FunctionType)
-            else copy.deepcopy(fn.__dict__)
+            None if fn is None or isinstance(fn, types.FunctionType) else copy.deepcopy(fn.__dict__)
         )
         return state
 

@@ -11,6 +11,7 @@ from groundup.optim.optimizer import (
     Optimizer,
     ParamsT,
     StateDict,
+    check_betas,
     check_nonnegative,
     regularized_grad,
 )
@@ -50,9 +51,7 @@ class NAdam(Optimizer):
     ) -> None:
         check_nonnegative("learning rate", lr)
         check_nonnegative("epsilon value", eps)
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+        check_betas(betas)
         check_nonnegative("weight_decay value", weight_decay)
         check_nonnegative("momentum_decay value", momentum_decay)
         defaults = {

@@ -33,6 +33,13 @@ def check_nonnegative(what: str, value: float) -> None:
         raise ValueError(f"Invalid {what}: {value} (must be >= 0)")
 
 
+def check_betas(betas: tuple[float, float]) -> None:
+    """torch's ValueError for a beta outside [0, 1) (Adam and its relatives)."""
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta} (must be in [0, 1))")
+
+
 def regularized_grad(
     param: np.ndarray, grad: np.ndarray, maximize: bool, weight_decay: float
 ) -> np.ndarray:
