@@ -16,10 +16,31 @@ from groundup.ops.rms_norm import rms_norm
 from groundup.tensor import Tensor
 
 
+def _affine_parameters(
+    module: Module, shape: tuple[int, ...], dtype: Any, affine: bool, bias: bool
+) -> None:
+    """Register `weight` (and `bias`) of `shape`, or None in their places, in torch's order."""
+    module.register_parameter("weight", Parameter(np.empty(shape, dtype)) if affine else None)
+    module.register_parameter(
+        "bias", Parameter(np.empty(shape, dtype)) if affine and bias else None
+    )
+
+
+def _reset_affine(module: LayerNorm | GroupNorm) -> None:
+    """The norms' initialization: scale 1, shift 0."""
+    if module.weight is not None:
+        init.ones_(module.weight)
+    if module.bias is not None:
+        init.zeros_(module.bias)
+
+
 class LayerNorm(Module):
     """y = (x - mean) / sqrt(var + eps) * weight + bias, statistics over the last
     len(normalized_shape) dims of each sample (Ba et al., 2016): independent of the batch,
     the same in training and evaluation. weight starts at ones and bias at zeros."""
+
+    weight: Parameter | None
+    bias: Parameter | None
 
     def __init__(
         self,
@@ -36,22 +57,11 @@ class LayerNorm(Module):
             normalized_shape = (int(normalized_shape),)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(np.empty(self.normalized_shape, dtype))
-            if bias:
-                self.bias = Parameter(np.empty(self.normalized_shape, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, self.normalized_shape, dtype, elementwise_affine, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:
         return layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -67,6 +77,9 @@ class GroupNorm(Module):
     """Split the C channels into num_groups groups and standardize each group of each
     sample over its channels and positions (Wu & He, 2018), then scale and shift per
     channel. Independent of the batch size; weight starts at ones and bias at zeros."""
+
+    weight: Parameter | None
+    bias: Parameter | None
 
     def __init__(
         self,
@@ -92,22 +105,11 @@ class GroupNorm(Module):
             eps,
             affine,
         )
-        if affine:
-            self.weight = Parameter(np.empty(num_channels, dtype))
-            if bias:
-                self.bias = Parameter(np.empty(num_channels, dtype))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, (num_channels,), dtype, affine, bias)
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        if self.weight is not None:
-            init.ones_(self.weight)
-        if self.bias is not None:
-            init.zeros_(self.bias)
+        _reset_affine(self)
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002 - torch's names
         return group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
