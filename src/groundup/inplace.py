@@ -278,7 +278,6 @@ def copy_(self: Tensor, src: Any, non_blocking: bool = False) -> Tensor:
     if not isinstance(src, Tensor):
         src = Tensor(np.asarray(src))
     try:
-        np.broadcast_shapes(src.shape, self.shape)
         fits = np.broadcast_shapes(src.shape, self.shape) == self.shape
     except ValueError:
         fits = False
