@@ -239,7 +239,10 @@ LBFGS_CASES = [
 def test_lbfgs_matches_torch(kwargs: dict[str, Any], dtype: Any) -> None:
     got, glosses, gopt = run_lbfgs("groundup", dtype, kwargs)
     expected, tlosses, topt = run_lbfgs("torch", dtype, kwargs)
-    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=1e-4, atol=1e-4)
+    # float64 is the exact check. In float32 the two libraries sum the loss in different
+    # orders (the first losses already differ by an ulp), and up to 21 quasi-Newton
+    # iterations without a line search amplify that to ~1e-3.
+    tol = dict(rtol=1e-10, atol=1e-12) if dtype == np.float64 else dict(rtol=2e-3, atol=2e-3)
     np.testing.assert_allclose(got, expected, **tol)
     np.testing.assert_allclose(glosses, tlosses, **tol)
     assert glosses[-1] < 0.5 * glosses[0], "LBFGS should make progress"
