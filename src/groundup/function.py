@@ -16,7 +16,6 @@ input's shape (`sum_to_shape`), so no op has to undo broadcasting itself.
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 import numpy as np
@@ -115,6 +114,8 @@ class Function:
         out = fn.forward(*raw, **kwargs)
         needs_grad = needs_grad and recording
         if needs_grad and Anomaly.enabled:
+            import traceback  # anomaly mode only
+
             fn.trace = "".join(traceback.format_stack(limit=12)[:-1])
         result = Tensor._make(out, needs_grad)
         if needs_grad:

@@ -9,7 +9,7 @@ can be passed as `generator=` to the random ops. The streams are NumPy's, not to
 
 from __future__ import annotations
 
-import secrets
+import os
 from typing import Any
 
 import numpy as np
@@ -58,7 +58,7 @@ class Generator(np.random.Generator):
 
     def seed(self) -> int:
         """Restart from a fresh non-deterministic seed, and return it."""
-        value = secrets.randbits(64)
+        value = int.from_bytes(os.urandom(8), "little")  # what secrets.randbits(64) reads
         self.manual_seed(value)
         return value
 

@@ -22,7 +22,7 @@ import sys
 import time
 from typing import Any, cast
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from groundup import models
 from groundup.cli import memory, runs

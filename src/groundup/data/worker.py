@@ -16,19 +16,22 @@ Inside a worker, `get_worker_info()` tells the dataset which worker it is in.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import pickle
 import random
-import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from multiprocessing.connection import Connection, wait
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from groundup.random import manual_seed
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+# multiprocessing and traceback are imported where a worker starts or fails: a loader
+# with num_workers=0 (and `import groundup`) never pays for them.
 
 Fetch = Callable[[Any], Any]
 
@@ -69,6 +72,8 @@ class WorkerError:
         self.exc_type: type[BaseException] = type(exc)
         self.type_name = type(exc).__name__
         self.worker_id = worker_id
+        import traceback
+
         self.trace = "".join(traceback.format_exception(exc))
         try:  # a class defined inside a function cannot be pickled: fall back
             pickle.dumps(self.exc_type)
@@ -138,6 +143,8 @@ def _worker_loop(
 
 def default_context() -> str:
     """'fork' where the platform has it (fast start, no re-import), else 'spawn'."""
+    import multiprocessing
+
     return "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
 
 
@@ -151,6 +158,8 @@ def _died(proc: Any, worker_id: int) -> RuntimeError:
 
 def _receive(conn: Connection, proc: Any, worker_id: int) -> Any:
     """The next result from one worker; raise if the worker died instead of answering."""
+    from multiprocessing.connection import wait
+
     wait([conn, proc.sentinel])
     try:
         if conn.poll():
@@ -207,6 +216,8 @@ def worker_batches(
     if not iterable:
         num_workers = min(num_workers, len(first))
     if context is None or isinstance(context, str):
+        import multiprocessing
+
         context = multiprocessing.get_context(context or default_context())
     ctx: Any = context
     forked = ctx.get_start_method() == "fork"

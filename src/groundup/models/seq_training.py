@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
 import numpy as np
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from groundup.data.datasets.sequences import SequenceData
 from groundup.nn.module import Module

@@ -13,8 +13,8 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy.special import erfinv
 
+from groundup._lazy import special
 from groundup.random import default_generator
 from groundup.tensor import Tensor
 
@@ -203,7 +203,7 @@ def trunc_normal_(
 
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     u = rng.uniform(2 * lo - 1, 2 * hi - 1, tensor.shape)
-    return _fill(tensor, np.clip(erfinv(u) * (std * math.sqrt(2.0)) + mean, a, b))
+    return _fill(tensor, np.clip(special.erfinv(u) * (std * math.sqrt(2.0)) + mean, a, b))
 
 
 def orthogonal_(

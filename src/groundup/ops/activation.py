@@ -9,8 +9,8 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from groundup._lazy import special
 from groundup.errors import UnsupportedDtypeError
 from groundup.function import Function, normalize_dim
 from groundup.tensor import Tensor

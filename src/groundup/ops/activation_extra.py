@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from groundup._lazy import special
 from groundup.function import Function
 from groundup.ops import elementwise as E
 from groundup.ops.activation import UnsupportedDtypeError, tanh

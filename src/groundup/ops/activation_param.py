@@ -7,8 +7,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from groundup._lazy import special
 from groundup.function import Function, normalize_dim
 from groundup.ops.activation import leaky_relu
 from groundup.ops.activation_extra import _floating

@@ -22,8 +22,8 @@ import math
 from typing import Any
 
 import numpy as np
-from scipy.linalg import get_blas_funcs, get_lapack_funcs
 
+from groundup._lazy import linalg as scipy_linalg
 from groundup.errors import UnsupportedDtypeError
 from groundup.function import Function, torch_type_name
 from groundup.tensor import Tensor
@@ -192,7 +192,7 @@ def getrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     piv = np.zeros(batch + (min(m, n),), np.int32)
     info = np.zeros(batch, np.int32)
     if lu.size:
-        (routine,) = get_lapack_funcs(("getrf",), dtype=a.dtype)
+        (routine,) = scipy_linalg.get_lapack_funcs(("getrf",), dtype=a.dtype)
         for i in np.ndindex(batch):
             lu[i], piv[i], info[i] = routine(a[i])
     return lu, piv, info
@@ -203,7 +203,7 @@ def getrs(lu: np.ndarray, piv: np.ndarray, b: np.ndarray, trans: bool = False) -
     singular A gives inf and nan (what torch's _ex ops return)."""
     out = np.array(np.broadcast_to(b, lu.shape[:-2] + b.shape[-2:]), copy=True)
     if out.size:
-        (routine,) = get_lapack_funcs(("getrs",), dtype=lu.dtype)
+        (routine,) = scipy_linalg.get_lapack_funcs(("getrs",), dtype=lu.dtype)
         for i in np.ndindex(lu.shape[:-2]):
             out[i] = routine(lu[i], piv[i], out[i], trans=int(trans))[0]
     return out
@@ -231,7 +231,7 @@ def potrf(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     except np.linalg.LinAlgError:  # find which matrices failed, and where
         out = np.zeros_like(a)
         info = np.zeros(a.shape[:-2], np.int32)
-        (routine,) = get_lapack_funcs(("potrf",), dtype=a.dtype)
+        (routine,) = scipy_linalg.get_lapack_funcs(("potrf",), dtype=a.dtype)
         for i in np.ndindex(a.shape[:-2]):
             out[i], info[i] = routine(a[i], lower=1, clean=1)
             if info[i] == 0 and not np.isfinite(out[i]).all():  # nan: as MKL's potrf
@@ -276,7 +276,7 @@ def trsm(
     out = np.zeros(batch + b.shape[-2:], np.result_type(a, b))
     if out.size:
         b = np.broadcast_to(b, out.shape)
-        (routine,) = get_blas_funcs(("trsm",), dtype=out.dtype)
+        (routine,) = scipy_linalg.get_blas_funcs(("trsm",), dtype=out.dtype)
         side, low, tr, diag = int(not left), int(lower), int(trans), int(unit)
         for i in np.ndindex(batch):
             out[i] = routine(1.0, a[i], b[i], side=side, lower=low, trans_a=tr, diag=diag)

@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.linalg import expm
 
+from groundup._lazy import linalg as scipy_linalg
 from groundup.errors import UnsupportedDtypeError
 from groundup.function import Function, normalize_dim
 from groundup.ops.elementwise import clone, mul
@@ -56,10 +56,10 @@ def _expm(a: np.ndarray) -> np.ndarray:
     """exp of each matrix: scaling and squaring with a Pade approximant (Al-Mohy & Higham
     2009, SciPy's expm). float16 is computed in float32."""
     if a.dtype == np.float16:
-        return expm(a.astype(np.float32)).astype(np.float16)
+        return scipy_linalg.expm(a.astype(np.float32)).astype(np.float16)
     if a.size == 0:
         return a.copy()
-    return np.asarray(expm(a), dtype=a.dtype)
+    return np.asarray(scipy_linalg.expm(a), dtype=a.dtype)
 
 
 class MatrixExp(Function):

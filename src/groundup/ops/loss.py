@@ -9,8 +9,8 @@ import warnings
 from typing import Any
 
 import numpy as np
-from scipy import special
 
+from groundup._lazy import special
 from groundup.errors import InputDtypeError, InvalidArgumentError, UnsupportedDtypeError
 from groundup.function import Function
 from groundup.ops import elementwise as E

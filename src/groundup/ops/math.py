@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from groundup._lazy import special
 from groundup.function import Function
 from groundup.ops.numeric import _floating, quiet
 from groundup.tensor import Tensor
@@ -308,7 +309,6 @@ class Erf(Function):
     sign = 1.0
 
     def forward(self, a: np.ndarray) -> np.ndarray:
-        from scipy import special  # imported on first use: it takes 0.3 s
 
         self.a = a
         out = special.erf(a) if self.sign > 0 else special.erfc(a)
@@ -330,7 +330,6 @@ class Erfinv(Function):
     saves_output = True
 
     def forward(self, a: np.ndarray) -> np.ndarray:
-        from scipy import special
 
         out = special.erfinv(a).astype(a.dtype, copy=False)
         self.out = np.where(a == 0, a, out)  # keep the sign of -0.0 (erfinv is odd)

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup._lazy import special
 from groundup.function import Function
 from groundup.ops.elementwise import clamp, div, mul, sub
 from groundup.ops.numeric import (
@@ -244,7 +245,6 @@ class Xlogy(Function):
 
     @quiet
     def forward(self, x: Any, y: Any) -> Any:
-        from scipy import special  # imported on first use: it takes 0.3 s
 
         self.x, self.y = x, y
         self.dtype = np.result_type(x, y)
@@ -252,7 +252,6 @@ class Xlogy(Function):
 
     @quiet
     def backward(self, grad: np.ndarray) -> tuple[Any, Any]:
-        from scipy import special
 
         dx = dy = None
         if self.parents[0] is not None:  # log(y), or 0 where x == 0, as torch

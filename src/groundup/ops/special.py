@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup._lazy import special
 from groundup.function import Function
 from groundup.ops.elementwise import pow
 from groundup.ops.numeric import (
@@ -88,7 +89,6 @@ class Lgamma(Function):
 
     @quiet
     def forward(self, a: np.ndarray) -> np.ndarray:
-        from scipy import special  # imported on first use: it takes 0.3 s
 
         self.a = a
         out = special.gammaln(a).astype(a.dtype, copy=False)  # scipy has no float16 loop
@@ -96,7 +96,6 @@ class Lgamma(Function):
 
     @quiet
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        from scipy import special
 
         return grad * special.psi(self.a).astype(self.a.dtype, copy=False)
 
@@ -106,7 +105,6 @@ class Digamma(Function):
 
     @quiet
     def forward(self, a: np.ndarray) -> np.ndarray:
-        from scipy import special
 
         self.a = a
         return special.psi(a).astype(a.dtype, copy=False)
@@ -120,13 +118,11 @@ class I0(Function):
     """The modified Bessel function of the first kind, order 0; I0' = I1."""
 
     def forward(self, a: np.ndarray) -> np.ndarray:
-        from scipy import special
 
         self.a = a
         return special.i0(a).astype(a.dtype, copy=False)
 
     def backward(self, grad: np.ndarray) -> np.ndarray:
-        from scipy import special
 
         return grad * special.i1(self.a).astype(self.a.dtype, copy=False)
 
