@@ -27,6 +27,11 @@ class InvalidArgumentError(ValueError, RuntimeError):
     raises RuntimeError: this is both."""
 
 
+class InvalidRangeError(ValueError, AssertionError):
+    """Bounds in the wrong order (Hardtanh's max_val <= min_val). torch asserts them, so
+    its users may catch AssertionError; it is a ValueError too, and says which is which."""
+
+
 def check_sizes(owner: str, **sizes: object) -> None:
     """Refuse a negative layer size (an int, or a tuple of ints as a kernel_size) before
     NumPy does ("negative dimensions are not allowed"), with torch's class and the name."""

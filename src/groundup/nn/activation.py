@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import InvalidRangeError
 from groundup.nn import functional as F
 from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
@@ -169,9 +170,9 @@ class Hardtanh(Module):
         self.max_val = max_val if max_value is None else max_value
         self.inplace = inplace
         if not self.max_val > self.min_val:  # torch asserts it
-            raise AssertionError(
+            raise InvalidRangeError(
                 f"Hardtanh: max_val must be greater than min_val, got min_val={self.min_val} "
-                f"and max_val={self.max_val}"
+                f"and max_val={self.max_val}; swap them"
             )
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 
+from groundup.errors import check_sizes
 from groundup.nn import init
 from groundup.nn.module import Module, Parameter, factory_dtype
 from groundup.ops.group_norm import group_norm
@@ -56,6 +57,7 @@ class LayerNorm(Module):
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (int(normalized_shape),)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        check_sizes("LayerNorm", normalized_shape=self.normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         _affine_parameters(self, self.normalized_shape, dtype, elementwise_affine, bias)
         self.reset_parameters()
@@ -139,6 +141,7 @@ class RMSNorm(Module):
         if isinstance(normalized_shape, (int, np.integer)):
             normalized_shape = (int(normalized_shape),)
         self.normalized_shape = tuple(int(n) for n in normalized_shape)
+        check_sizes("RMSNorm", normalized_shape=self.normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
         if elementwise_affine:
             self.weight = Parameter(np.empty(self.normalized_shape, dtype))
